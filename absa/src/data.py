@@ -1,0 +1,188 @@
+"""CSV -> validated Hugging Face datasets, label coding and the grouped validation split.
+
+File format: ``text,aspect,label`` with optional ``start,end`` aspect offsets; other columns are ignored.
+Labels are 0 = Negative, 1 = Neutral, 2 = Positive, or those words in any case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+import pandas as pd
+from datasets import Dataset, DatasetDict
+from sklearn.model_selection import StratifiedGroupKFold
+
+logger = logging.getLogger(__name__)
+
+LABELS = ("negative", "neutral", "positive")
+LABEL2ID = {name: i for i, name in enumerate(LABELS)}
+ID2LABEL = dict(enumerate(LABELS))
+BENCHMARKS = ("semeval14_restaurants", "semeval14_laptops", "mams", "twitter")
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
+_SHOWN_ROWS = 10
+
+
+class DataValidationError(ValueError):
+    """A data file that cannot be used: the message names the file and the offending rows."""
+
+
+def data_dir(path: str | os.PathLike | None = None) -> Path:
+    """The data directory: ``path`` if given, else ``$ABSA_DATA_DIR``, else ``absa/data``."""
+    return Path(path or os.environ.get("ABSA_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def _rows(mask: pd.Series) -> str:
+    """File line numbers (the header is line 1) of the rows where ``mask`` holds, shortened."""
+    lines = [str(i + 2) for i in mask[mask].index[:_SHOWN_ROWS]]
+    more = int(mask.sum()) - len(lines)
+    return ", ".join(lines) + (f" and {more} more" if more > 0 else "")
+
+
+def _parse_label(value: str) -> int | None:
+    value = value.strip().lower()
+    if value in LABEL2ID:
+        return LABEL2ID[value]
+    if value in {"0", "1", "2", "0.0", "1.0", "2.0"}:
+        return int(float(value))
+    return None
+
+
+def read_frame(path: str | os.PathLike, require_labels: bool = True) -> pd.DataFrame:
+    """Read and validate one ABSA CSV file into a DataFrame with columns text, aspect[, label, start, end].
+
+    Raises DataValidationError for an unreadable file, missing columns, empty text or aspect, or an unknown
+    label. Aspects not found in their text and exact duplicate rows are logged as warnings and kept.
+    A file without a ``label`` column is accepted when ``require_labels`` is False.
+    """
+    path = Path(path)
+    try:
+        # keep_default_na=False: aspects such as "nan" or "null" are words, not missing values.
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataValidationError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataValidationError(f"{path}: cannot be read as CSV ({err})") from None
+
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    required = ["text", "aspect"] + (["label"] if require_labels else [])
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(frame.columns) or 'none'} "
+            "(expected text,aspect,label with optional start,end)"
+        )
+    if frame.empty:
+        raise DataValidationError(f"{path}: no data rows")
+
+    problems = []
+    for column in ("text", "aspect"):
+        empty = frame[column].str.strip() == ""
+        if empty.any():
+            problems.append(f"empty {column} in {int(empty.sum())} row(s) at line(s) {_rows(empty)}")
+    keep = [c for c in ("text", "aspect", "label", "start", "end") if c in frame.columns]
+    frame = frame[keep].copy()
+    if "label" in frame.columns:
+        labels = frame["label"].map(_parse_label)
+        unknown = labels.isna()
+        if unknown.any():
+            values = sorted(set(frame.loc[unknown, "label"]))[:5]
+            problems.append(
+                f"unknown label(s) {values} in {int(unknown.sum())} row(s) at line(s) {_rows(unknown)} "
+                "(use 0/1/2 or negative/neutral/positive)"
+            )
+        frame["label"] = labels
+    if problems:
+        raise DataValidationError(f"{path}: " + "; ".join(problems))
+    if "label" in frame.columns:
+        frame["label"] = frame["label"].astype(int)
+    for column in ("start", "end"):
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(-1).astype(int)
+
+    not_found = ~frame.apply(lambda r: r["aspect"].lower() in r["text"].lower(), axis=1)
+    if not_found.any():
+        logger.warning("%s: aspect not found in text in %d row(s), kept (lines %s)", path, not_found.sum(),
+                       _rows(not_found))
+    duplicated = frame.duplicated(keep="first")
+    if duplicated.any():
+        logger.warning("%s: %d exact duplicate row(s), kept (lines %s)", path, duplicated.sum(), _rows(duplicated))
+    return frame.reset_index(drop=True)
+
+
+def load_file(path: str | os.PathLike, require_labels: bool = True) -> Dataset:
+    """Read and validate one CSV file into a ``datasets.Dataset`` (see ``read_frame``)."""
+    return Dataset.from_pandas(read_frame(path, require_labels), preserve_index=False)
+
+
+def grouped_split(frame: pd.DataFrame, val_size: float = 0.1, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split off a validation part, stratified by label and grouped by sentence (no text on both sides)."""
+    n_splits = max(2, round(1 / val_size))
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    train_idx, val_idx = next(splitter.split(frame, frame["label"], groups=frame["text"]))
+    return frame.iloc[train_idx].reset_index(drop=True), frame.iloc[val_idx].reset_index(drop=True)
+
+
+def load_benchmark(name: str, root: str | os.PathLike | None = None, val_size: float = 0.1,
+                   seed: int = 42) -> DatasetDict:
+    """Load ``<data dir>/<name>/{train,validation,test}.csv`` as a DatasetDict with all three splits.
+
+    Without a ``validation.csv`` the validation split comes off the training file via ``grouped_split``.
+    """
+    folder = data_dir(root) / name
+    if not folder.is_dir():
+        raise DataValidationError(
+            f"{folder}: no such dataset folder (known benchmarks: {', '.join(BENCHMARKS)}; "
+            "run `python -m absa.src.data link` to link ../shared/data into absa/data)"
+        )
+    train = read_frame(folder / "train.csv")
+    if (folder / "validation.csv").exists():
+        validation = read_frame(folder / "validation.csv")
+    else:
+        train, validation = grouped_split(train, val_size, seed)
+    splits = {"train": train, "validation": validation, "test": read_frame(folder / "test.csv")}
+    return DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in splits.items()})
+
+
+def link_benchmarks(source: str | os.PathLike, target: str | os.PathLike | None = None,
+                    default_test: str = "semeval14_restaurants") -> list[Path]:
+    """Symlink each benchmark folder of ``source`` into the data directory, plus ``test.csv`` of ``default_test``.
+
+    Returns the links made. Existing links are replaced; real files or folders are left alone.
+    """
+    source, target = Path(source).resolve(), data_dir(target)
+    if not source.is_dir():
+        raise DataValidationError(f"{source}: no such data folder")
+    target.mkdir(parents=True, exist_ok=True)
+    pairs = [(p, target / p.name) for p in sorted(source.iterdir()) if (p / "train.csv").exists()]
+    if (source / default_test / "test.csv").exists():
+        pairs.append((source / default_test / "test.csv", target / "test.csv"))
+    made = []
+    for src, link in pairs:
+        if link.is_symlink():
+            link.unlink()
+        if link.exists():
+            logger.warning("%s exists and is not a link; left alone", link)
+            continue
+        link.symlink_to(src)
+        made.append(link)
+    return made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Link the benchmark data into the data directory.")
+    parser.add_argument("command", choices=["link"])
+    parser.add_argument("--source", default=str(PACKAGE_DIR.parents[1] / "shared" / "data"),
+                        help="folder holding the benchmark folders (default: ../shared/data beside the repo)")
+    parser.add_argument("--data-dir", default=None, help="target data directory (default: $ABSA_DATA_DIR or absa/data)")
+    args = parser.parse_args()
+    for link in link_benchmarks(args.source, args.data_dir):
+        print(f"{link} -> {os.readlink(link)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Backbone + regime (full | lora) -> model; sentence-pair encoding; export and load of a model folder.
+
+A model folder holds the Hugging Face files (full weights, or a LoRA adapter whose base is named by its backbone
+name, never by a machine's path), the tokenizer, ``absa_config.json`` (backbone, regime, label map, max length),
+and, written by training, ``metrics.json`` and a model card ``README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from absa.src.backbones import resolve_backbone
+from absa.src.data import ID2LABEL, LABEL2ID
+
+ABSA_CONFIG = "absa_config.json"
+# Every linear layer inside the encoder blocks, for MPNet (q, k, v, o, dense) and BERT/MiniLM
+# (query, key, value, dense); embeddings and the classification head are left out (the head is trained fully).
+LORA_TARGETS = {
+    "all": r".*encoder\.layer\.\d+\..*\.(q|k|v|o|query|key|value|dense)$",
+    "attention": r".*encoder\.layer\.\d+\..*\.(q|k|v|o|query|key|value)$",
+    "qv": r".*encoder\.layer\.\d+\..*\.(q|v|query|value)$",
+}
+
+
+def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(source)
+
+
+def encode_pairs(tokenizer: PreTrainedTokenizerBase, texts: list[str], aspects: list[str], max_length: int = 128,
+                 **kwargs) -> dict:
+    """Encode (text, aspect) as a sentence pair; only the text is truncated, never the aspect."""
+    return tokenizer(list(texts), list(aspects), truncation="only_first", max_length=max_length, **kwargs)
+
+
+def build_model(backbone: str, regime: str = "lora", lora_r: int = 16, lora_alpha: int = 32,
+                lora_dropout: float = 0.1, lora_targets: str = "all") -> PreTrainedModel:
+    """A 3-label classifier on ``backbone``; with ``regime="lora"`` only LoRA matrices and the head train."""
+    if regime not in ("full", "lora"):
+        raise ValueError(f"regime must be 'full' or 'lora', not {regime!r}")
+    model = AutoModelForSequenceClassification.from_pretrained(
+        resolve_backbone(backbone), num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID
+    )
+    if regime == "full":
+        return model
+    if lora_targets not in LORA_TARGETS:
+        raise ValueError(f"lora_targets must be one of {sorted(LORA_TARGETS)}, not {lora_targets!r}")
+    config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
+                        target_modules=LORA_TARGETS[lora_targets])
+    return get_peft_model(model, config)
+
+
+def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in model.parameters())
+
+
+def save_model_folder(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike,
+                      backbone: str, regime: str, max_length: int) -> Path:
+    """Write model (or adapter), tokenizer and ``absa_config.json`` to ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    config = {"backbone": backbone, "regime": regime, "max_length": max_length, "id2label": ID2LABEL}
+    (folder / ABSA_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    return folder
+
+
+def read_absa_config(folder: str | os.PathLike) -> dict:
+    path = Path(folder) / ABSA_CONFIG
+    if not path.exists():
+        raise FileNotFoundError(f"{folder}: not a model folder ({ABSA_CONFIG} missing); train one with "
+                                "`python -m absa.src.train` or pass --model with an exported folder")
+    return json.loads(path.read_text())
+
+
+def load_model_folder(folder: str | os.PathLike) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
+    """Load an exported model folder for inference: (model in eval mode, tokenizer, absa config).
+
+    A LoRA adapter is applied to its backbone (resolved by name) and merged, so inference costs the same as a
+    plain model.
+    """
+    folder = Path(folder)
+    config = read_absa_config(folder)
+    if config["regime"] == "lora":
+        base = AutoModelForSequenceClassification.from_pretrained(
+            resolve_backbone(config["backbone"]), num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID
+        )
+        model = PeftModel.from_pretrained(base, folder).merge_and_unload()
+    else:
+        model = AutoModelForSequenceClassification.from_pretrained(folder)
+    return model.eval(), load_tokenizer(str(folder)), config

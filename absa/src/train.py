@@ -1,0 +1,257 @@
+"""Fine-tune a backbone (full or LoRA) for aspect sentiment, keep the best epoch by validation PN-macro-F1, export.
+
+    python -m absa.src.train --dataset semeval14_restaurants --backbone mpnet --regime lora \
+        --output_dir absa/models/semeval14_restaurants
+
+Runs unchanged under ``accelerate launch`` on several GPUs. The test split is scored once, after the best epoch
+has been chosen on validation, and only reported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import shutil
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from datasets import Dataset, DatasetDict
+from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, Trainer, TrainingArguments,
+                          set_seed)
+
+from absa.src.data import PACKAGE_DIR, grouped_split, load_benchmark, read_frame
+from absa.src.metrics import classification_metrics
+from absa.src.modeling import build_model, count_parameters, encode_pairs, load_tokenizer, save_model_folder
+from absa.src.backbones import resolve_backbone
+
+logger = logging.getLogger(__name__)
+DEFAULT_LR = {"lora": 5e-4, "full": 2e-5}
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = field(default="semeval14_restaurants", metadata={"help": "benchmark folder in the data dir"})
+    train_file: str | None = field(default=None, metadata={"help": "a train CSV instead of --dataset"})
+    validation_file: str | None = field(default=None, metadata={"help": "else split off train, grouped by text"})
+    test_file: str | None = field(default=None, metadata={"help": "scored once after selection, for reporting"})
+    data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
+    backbone: str = field(default="mpnet", metadata={"help": "minilm | mpnet | local folder | hub id"})
+    regime: str = field(default="lora", metadata={"help": "lora | full"})
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_targets: str = field(default="all", metadata={"help": "all | attention | qv (encoder linears)"})
+    learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
+    epochs: int = 8
+    batch_size: int = 16
+    max_length: int = 128
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    seed: int = 42
+    val_size: float = 0.1
+    bf16: str = field(default="auto", metadata={"help": "auto (where the hardware makes it fast) | yes | no"})
+    output_dir: str | None = field(default=None, metadata={"help": "default absa/models/<dataset>-<backbone>-<regime>"})
+    max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (smoke runs); -1 = all epochs"})
+    limit_rows: int | None = field(default=None, metadata={"help": "use only the first N rows of each split (smoke)"})
+
+    def __post_init__(self) -> None:
+        if self.regime not in DEFAULT_LR:
+            raise ValueError(f"regime must be 'lora' or 'full', not {self.regime!r}")
+        if self.learning_rate is None:
+            self.learning_rate = DEFAULT_LR[self.regime]
+        if self.output_dir is None:
+            name = Path(self.train_file).stem if self.train_file else self.dataset
+            self.output_dir = str(PACKAGE_DIR / "models" / f"{name}-{self.backbone}-{self.regime}")
+
+
+def bf16_is_fast(device: torch.device) -> bool:
+    """bf16 only where the hardware runs it natively: CUDA with bf16 support, or a CPU with AMX tiles.
+
+    On CPUs without AMX (e.g. AVX2-only) bf16 autocast is several times slower than fp32.
+    """
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+
+
+def use_bf16(setting: str, device: torch.device) -> bool:
+    if setting not in ("auto", "yes", "no"):
+        raise ValueError(f"bf16 must be auto, yes or no, not {setting!r}")
+    return setting == "yes" or (setting == "auto" and bf16_is_fast(device))
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PACKAGE_DIR, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PACKAGE_DIR,
+                               capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def load_splits(config: TrainConfig) -> DatasetDict:
+    """train/validation(/test) splits from a benchmark or from explicit files."""
+    if config.train_file is None:
+        splits = load_benchmark(config.dataset, config.data_dir, config.val_size, config.seed)
+    else:
+        train = read_frame(config.train_file)
+        if config.validation_file:
+            validation = read_frame(config.validation_file)
+        else:
+            train, validation = grouped_split(train, config.val_size, config.seed)
+        frames = {"train": train, "validation": validation}
+        if config.test_file:
+            frames["test"] = read_frame(config.test_file)
+        splits = DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in frames.items()})
+    if config.limit_rows:
+        splits = DatasetDict({k: v.select(range(min(config.limit_rows, len(v)))) for k, v in splits.items()})
+    return splits
+
+
+def _score(prediction: EvalPrediction) -> dict:
+    metrics = classification_metrics(prediction.label_ids, np.argmax(prediction.predictions, axis=-1))
+    return {k: metrics[k] for k in ("pn_macro_f1", "accuracy", "macro_f1")}
+
+
+def _best_epoch(trainer: Trainer) -> tuple[float, dict, list[dict]]:
+    """(best epoch, its validation metrics, per-epoch validation history) from the trainer's log."""
+    history = [{k.removeprefix("eval_"): v for k, v in row.items() if k.startswith("eval_") or k == "epoch"}
+               for row in trainer.state.log_history if "eval_pn_macro_f1" in row]
+    best = max(history, key=lambda row: row["pn_macro_f1"])  # the first maximum, as Trainer keeps it
+    return best["epoch"], best, history
+
+
+def write_model_card(folder: Path, result: dict) -> None:
+    config, val, test = result["config"], result["validation"], result.get("test")
+    rows = [f"| validation (epoch {result['best_epoch']:g}) | {100 * val['pn_macro_f1']:.2f} | "
+            f"{100 * val['accuracy']:.2f} | {100 * val['macro_f1']:.2f} |"]
+    if test:
+        rows.append(f"| test | {100 * test['pn_macro_f1']:.2f} | {100 * test['accuracy']:.2f} | "
+                    f"{100 * test['macro_f1']:.2f} |")
+    card = [
+        f"# {folder.name}",
+        "",
+        f"Aspect sentiment classifier (negative / neutral / positive) on **{config['backbone']}**, "
+        f"regime **{config['regime']}**, trained on `{result['data']['train']}` with seed {config['seed']}.",
+        "Epoch chosen on validation PN-macro-F1; the test split was scored once afterwards.",
+        "",
+        "| split | PN-macro-F1 | accuracy | macro-F1 |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        f"Trainable parameters: {result['trainable_params']:,} of {result['total_params']:,}. "
+        f"Training time: {result['train_seconds']:.0f} s on {result['device']}. Commit `{result['commit']}`.",
+        "",
+        "Every number here comes from `metrics.json` in this folder. Use it with",
+        f"`python absa/src/evaluation.py --model {folder}` or `absa.src.predict.Predictor('{folder}')`.",
+        "",
+    ]
+    (folder / "README.md").write_text("\n".join(card))
+
+
+def train(config: TrainConfig) -> dict:
+    """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
+    set_seed(config.seed)
+    splits = load_splits(config)
+    source = resolve_backbone(config.backbone)
+    tokenizer = load_tokenizer(source)
+    model = build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
+                        config.lora_targets)
+    trainable, total = count_parameters(model)
+
+    def tokenize(batch: dict) -> dict:
+        return encode_pairs(tokenizer, batch["text"], batch["aspect"], config.max_length)
+
+    columns = splits["train"].column_names
+    encoded = splits.map(tokenize, batched=True, remove_columns=[c for c in columns if c != "label"])
+    encoded = encoded.rename_column("label", "labels")
+
+    output_dir = Path(config.output_dir)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    bf16 = use_bf16(config.bf16, device)
+    steps_per_epoch = -(-len(encoded["train"]) // config.batch_size)
+    total_steps = config.max_steps if config.max_steps > 0 else steps_per_epoch * config.epochs
+    args = TrainingArguments(
+        output_dir=str(output_dir / "checkpoints"),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_steps=int(config.warmup_ratio * total_steps),
+        lr_scheduler_type="linear",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        save_total_limit=1,
+        save_only_model=True,
+        load_best_model_at_end=True,
+        metric_for_best_model="pn_macro_f1",
+        greater_is_better=True,
+        train_sampling_strategy="group_by_length",
+        bf16=bf16,
+        seed=config.seed,
+        data_seed=config.seed,
+        report_to="none",
+        dataloader_pin_memory=device.type == "cuda",
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=encoded["train"], eval_dataset=encoded["validation"],
+                      processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+                      compute_metrics=_score)
+    start = time.time()
+    trainer.train()
+    train_seconds = time.time() - start
+    best_epoch, _, history = _best_epoch(trainer)
+
+    def evaluate(split: str) -> dict:
+        output = trainer.predict(encoded[split])
+        return classification_metrics(output.label_ids, output.predictions.argmax(-1))
+
+    result = {
+        "config": asdict(config),
+        "backbone_source": source,
+        "best_epoch": best_epoch,
+        "validation": evaluate("validation"),
+        "test": evaluate("test") if "test" in encoded else None,
+        "validation_history": history,
+        "data": {"train": config.train_file or f"{config.dataset}/train.csv",
+                 **{f"n_{k}": len(v) for k, v in splits.items()}},
+        "trainable_params": trainable,
+        "total_params": total,
+        "train_seconds": round(train_seconds, 1),
+        "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "bf16": bf16,
+        "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu x{torch.get_num_threads()}",
+        "commit": git_commit(),
+        "library_versions": {"torch": torch.__version__,
+                             "transformers": __import__("transformers").__version__,
+                             "peft": __import__("peft").__version__},
+    }
+    if trainer.is_world_process_zero():
+        save_model_folder(trainer.model, tokenizer, output_dir, config.backbone, config.regime, config.max_length)
+        (output_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+        write_model_card(output_dir, result)
+        shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    (config,) = HfArgumentParser(TrainConfig).parse_args_into_dataclasses()
+    result = train(config)
+    val, test = result["validation"], result["test"]
+    print(f"best epoch {result['best_epoch']:g}: validation PN-macro-F1 {100 * val['pn_macro_f1']:.2f}"
+          + (f", test PN-macro-F1 {100 * test['pn_macro_f1']:.2f} accuracy {100 * test['accuracy']:.2f}"
+             if test else ""))
+    print(f"exported to {config.output_dir}")
+
+
+if __name__ == "__main__":
+    main()
