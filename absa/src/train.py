@@ -26,7 +26,8 @@ from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentPar
 
 from absa.src.data import PACKAGE_DIR, grouped_split, load_benchmark, read_frame
 from absa.src.metrics import classification_metrics
-from absa.src.modeling import build_model, count_parameters, encode_pairs, load_tokenizer, save_model_folder
+from absa.src.modeling import (build_model, count_parameters, encode_pairs, load_tokenizer, save_model_folder,
+                               use_bf16)
 from absa.src.backbones import resolve_backbone
 
 logger = logging.getLogger(__name__)
@@ -67,22 +68,6 @@ class TrainConfig:
         if self.output_dir is None:
             name = Path(self.train_file).stem if self.train_file else self.dataset
             self.output_dir = str(PACKAGE_DIR / "models" / f"{name}-{self.backbone}-{self.regime}")
-
-
-def bf16_is_fast(device: torch.device) -> bool:
-    """bf16 only where the hardware runs it natively: CUDA with bf16 support, or a CPU with AMX tiles.
-
-    On CPUs without AMX (e.g. AVX2-only) bf16 autocast is several times slower than fp32.
-    """
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
-
-
-def use_bf16(setting: str, device: torch.device) -> bool:
-    if setting not in ("auto", "yes", "no"):
-        raise ValueError(f"bf16 must be auto, yes or no, not {setting!r}")
-    return setting == "yes" or (setting == "auto" and bf16_is_fast(device))
 
 
 def git_commit() -> str:
@@ -157,6 +142,7 @@ def write_model_card(folder: Path, result: dict) -> None:
 
 def train(config: TrainConfig) -> dict:
     """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
+    commit = git_commit()  # the code that trains, recorded before anything can change it
     set_seed(config.seed)
     splits = load_splits(config)
     source = resolve_backbone(config.backbone)
@@ -229,7 +215,7 @@ def train(config: TrainConfig) -> dict:
         "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "bf16": bf16,
         "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu x{torch.get_num_threads()}",
-        "commit": git_commit(),
+        "commit": commit,
         "library_versions": {"torch": torch.__version__,
                              "transformers": __import__("transformers").__version__,
                              "peft": __import__("peft").__version__},

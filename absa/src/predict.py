@@ -1,0 +1,63 @@
+"""Predictor: load a model folder once, predict (text, aspect) pairs in length-sorted batches, probabilities out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import DataCollatorWithPadding
+
+from absa.src.data import LABELS
+from absa.src.modeling import encode_pairs, load_model_folder, use_bf16
+
+
+class Predictor:
+    """Sentiment towards aspects with an exported model folder.
+
+    >>> predictor = Predictor("absa/models/default")
+    >>> predictor.predict(["your customer service is terrible!"], ["customer service"])
+    array([0])
+    """
+
+    def __init__(self, model_dir: str | os.PathLike, batch_size: int = 32, bf16: str = "auto",
+                 device: str | None = None) -> None:
+        self.model_dir = str(model_dir)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        model, self.tokenizer, self.config = load_model_folder(model_dir)
+        self.model = model.to(self.device)
+        self.batch_size = batch_size
+        self.bf16 = use_bf16(bf16, self.device)
+        self.max_length = int(self.config.get("max_length", 128))
+        self.labels = LABELS
+        self._collate = DataCollatorWithPadding(self.tokenizer)
+
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str], aspects: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Class probabilities, shape (n, 3), in input order.
+
+        Pairs are tokenized once, sorted by length and batched so that little padding is computed.
+        """
+        if len(texts) != len(aspects):
+            raise ValueError(f"{len(texts)} texts but {len(aspects)} aspects")
+        if len(texts) == 0:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        encoded = encode_pairs(self.tokenizer, list(texts), list(aspects), self.max_length)
+        lengths = np.array([len(ids) for ids in encoded["input_ids"]])
+        order = np.argsort(-lengths, kind="stable")
+        probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
+        starts = range(0, len(order), self.batch_size)
+        for start in tqdm(starts, desc="predicting", unit="batch", disable=not progress):
+            index = order[start:start + self.batch_size]
+            batch = self._collate([{k: encoded[k][i] for k in encoded} for i in index])
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = self.model(**batch).logits
+            probs[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return probs
+
+    def predict(self, texts: Sequence[str], aspects: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Predicted label ids (0 = negative, 1 = neutral, 2 = positive), in input order."""
+        return self.predict_proba(texts, aspects, progress).argmax(axis=1)
