@@ -14,6 +14,15 @@ from absa.src.data import LABELS
 from absa.src.modeling import encode_pairs, load_model_folder, use_bf16
 
 
+def use_int8(setting: str, device: torch.device, bf16: bool) -> bool:
+    """int8 dynamic quantization of the linear layers: by default on CPUs that lack native bf16 (AMX)."""
+    if setting not in ("auto", "yes", "no"):
+        raise ValueError(f"quantize must be auto, yes or no, not {setting!r}")
+    if setting == "yes" and device.type != "cpu":
+        raise ValueError("int8 dynamic quantization runs on the CPU only")
+    return setting == "yes" or (setting == "auto" and device.type == "cpu" and not bf16)
+
+
 class Predictor:
     """Sentiment towards aspects with an exported model folder.
 
@@ -22,14 +31,17 @@ class Predictor:
     array([0])
     """
 
-    def __init__(self, model_dir: str | os.PathLike, batch_size: int = 32, bf16: str = "auto",
+    def __init__(self, model_dir: str | os.PathLike, batch_size: int = 64, bf16: str = "auto", quantize: str = "no",
                  device: str | None = None) -> None:
         self.model_dir = str(model_dir)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         model, self.tokenizer, self.config = load_model_folder(model_dir)
-        self.model = model.to(self.device)
         self.batch_size = batch_size
         self.bf16 = use_bf16(bf16, self.device)
+        self.quantized = use_int8(quantize, self.device, self.bf16)
+        if self.quantized:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model.to(self.device)
         self.max_length = int(self.config.get("max_length", 128))
         self.labels = LABELS
         self._collate = DataCollatorWithPadding(self.tokenizer)

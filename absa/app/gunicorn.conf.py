@@ -1,0 +1,16 @@
+"""Production entry: gunicorn -c absa/app/gunicorn.conf.py "absa.app:create_app()"
+
+One worker process holds one copy of the model; its threads share it. Scale out with more containers rather
+than more workers per container, and size torch's threads (OMP_NUM_THREADS) to the cores given to a worker.
+"""
+
+import os
+
+bind = os.environ.get("BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "4"))
+timeout = 60            # a request that takes longer is stuck: the worker is replaced
+graceful_timeout = 30   # finish in-flight requests on SIGTERM (rolling deploys, scale-in)
+keepalive = 5
+accesslog = "-"

@@ -1,0 +1,98 @@
+"""Predict the sentiment of every (text, aspect) row of a CSV; score it when gold labels are present.
+
+    python absa/src/evaluation.py [--model DIR] [--test CSV] [--output CSV] [--batch-size N]
+
+Writes ``text,aspect,label`` (predicted 0/1/2) in input order, atomically. With a ``label`` column in the input
+it prints PN-macro-F1 first, then the full report, and writes the metrics as JSON beside the results
+(``<output>.metrics.json``). Bad input exits with status 2, a message naming the problem, and no output file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from transformers import HfArgumentParser
+
+from absa.src.data import PACKAGE_DIR, DataValidationError, read_frame
+from absa.src.metrics import classification_metrics, format_report
+from absa.src.predict import Predictor
+
+
+@dataclass
+class EvaluationArguments:
+    model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
+    test: str = field(default=str(PACKAGE_DIR / "data" / "test.csv"), metadata={"help": "CSV with text,aspect[,label]"})
+    output: str = field(default=str(PACKAGE_DIR / "data" / "results" / "test.csv"),
+                        metadata={"help": "where the predictions go; metrics JSON is written beside it"})
+    batch_size: int = field(default=64, metadata={"help": "rows per forward pass"})
+    bf16: str = field(default="auto", metadata={"help": "bf16 autocast: auto (where native) | yes | no"})
+    quantize: str = field(default="no", metadata={"help": "int8 dynamic quantization on CPU: auto | yes | no"})
+
+
+def write_atomically(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def metrics_path(output: Path) -> Path:
+    return output.with_name(output.stem + ".metrics.json")
+
+
+def evaluate(args: EvaluationArguments) -> dict | None:
+    """Run the evaluation; returns the metrics (None without gold labels). Raises on bad input."""
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, not {args.batch_size}")
+    frame = read_frame(args.test, require_labels=False)
+    model_dir = Path(args.model)
+    if not model_dir.is_dir():
+        raise FileNotFoundError(f"{model_dir}: no such model folder")
+    predictor = Predictor(model_dir, batch_size=args.batch_size, bf16=args.bf16, quantize=args.quantize)
+
+    start = time.time()
+    predictions = predictor.predict(frame["text"].tolist(), frame["aspect"].tolist(), progress=True)
+    seconds = time.time() - start
+
+    output = Path(args.output)
+    results = pd.DataFrame({"text": frame["text"], "aspect": frame["aspect"], "label": predictions})
+    write_atomically(output, lambda tmp: results.to_csv(tmp, index=False))
+    print(f"wrote {len(results)} predictions to {output} ({len(results) / seconds:.0f} rows/s)")
+    if "label" not in frame.columns:
+        return None
+
+    metrics = classification_metrics(frame["label"].to_numpy(), predictions)
+    metrics.update(model=str(model_dir.resolve()), test=str(Path(args.test).resolve()),
+                   predict_seconds=round(seconds, 2), rows_per_second=round(len(results) / seconds, 1))
+    write_atomically(metrics_path(output), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+    print(format_report(metrics))
+    print(f"metrics written to {metrics_path(output)}")
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = HfArgumentParser(EvaluationArguments)
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        evaluate(args)
+    except (DataValidationError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

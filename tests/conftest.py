@@ -1,0 +1,69 @@
+"""Shared fixtures: small synthetic ABSA files and one tiny model trained once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+# Tests never reach a hub, and stay on the CPU threads the machine has.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+_TEMPLATES = {
+    0: ["The {a} was terrible.", "I hated the {a}, never again.", "Awful {a} and rude staff."],
+    1: ["We ordered the {a} at noon.", "The {a} is on the second page.", "They changed the {a} last week."],
+    2: ["The {a} was wonderful!", "I loved the {a}.", "Great {a}, will come back."],
+}
+_ASPECTS = ["pasta", "service", "wine list", "dessert", "decor"]
+
+
+def synthetic_frame() -> pd.DataFrame:
+    rows = [
+        {"text": template.format(a=aspect), "aspect": aspect, "label": label}
+        for label, templates in _TEMPLATES.items() for template in templates for aspect in _ASPECTS
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    """Write rows (a DataFrame or a raw string) to a CSV in tmp_path and return its path."""
+
+    def write(content, name: str = "data.csv") -> Path:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_text(content)
+        else:
+            content.to_csv(path, index=False)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(tmp_path_factory) -> Path:
+    """A benchmark-shaped folder: train.csv (45 rows) and test.csv (45 rows)."""
+    folder = tmp_path_factory.mktemp("data") / "synthetic"
+    folder.mkdir()
+    frame = synthetic_frame()
+    frame.to_csv(folder / "train.csv", index=False)
+    frame.sample(frac=1.0, random_state=0).to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, synthetic_dataset) -> tuple[Path, dict]:
+    """A MiniLM + LoRA model trained for a few steps on the synthetic set and exported."""
+    from absa.src.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
+                         backbone="minilm", regime="lora", epochs=2, batch_size=8, learning_rate=1e-3,
+                         val_size=0.2, bf16="no", output_dir=str(out))
+    return out, train(config)

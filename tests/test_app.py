@@ -1,0 +1,138 @@
+import os
+import re
+import shutil
+import subprocess
+import threading
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from absa.app import MAX_ASPECTS, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_TEXT_CHARS, create_app
+
+
+@pytest.fixture(scope="module")
+def client(tiny_model):
+    folder, _ = tiny_model
+    app = create_app(folder)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_model_is_loaded_once_at_start_up(tiny_model, monkeypatch):
+    import absa.app
+
+    loads = []
+    real = absa.app.Predictor
+
+    def counting(*args, **kwargs):
+        loads.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(absa.app, "Predictor", counting)
+    client = create_app(tiny_model[0]).test_client()
+    for _ in range(3):
+        assert client.post("/api/predict", json={"text": "Great pasta", "aspects": ["pasta"]}).status_code == 200
+    assert len(loads) == 1
+
+
+def test_predict_returns_one_prediction_per_aspect_in_order(client):
+    response = client.post("/api/predict", json={"text": "The pasta was wonderful but the service was terrible.",
+                                                 "aspects": ["service", "pasta", "nan"]})
+    assert response.status_code == 200
+    predictions = response.get_json()["predictions"]
+    assert [p["aspect"] for p in predictions] == ["service", "pasta", "nan"]
+    for p in predictions:
+        assert p["label"] in (0, 1, 2)
+        assert p["sentiment"] == ("negative", "neutral", "positive")[p["label"]]
+        assert set(p["scores"]) == {"negative", "neutral", "positive"}
+        assert sum(p["scores"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert max(p["scores"], key=p["scores"].get) == p["sentiment"]
+
+
+def test_batch_matches_single_requests(client):
+    items = [{"text": "I loved the dessert.", "aspects": ["dessert"]},
+             {"text": "Awful decor and rude staff.", "aspects": ["decor", "staff"]}]
+    batch = client.post("/api/predict/batch", json={"items": items}).get_json()["results"]
+    single = [client.post("/api/predict", json=item).get_json() for item in items]
+    assert [r["predictions"] for r in batch] == [s["predictions"] for s in single]
+
+
+def test_health_and_page(client):
+    assert client.get("/health").get_json()["status"] == "ok"
+    page = client.get("/")
+    assert page.status_code == 200 and b"/api/predict" in page.data
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"data": "not json", "content_type": "application/json"}, "must be JSON"),
+    ({"data": "text=hi", "content_type": "application/x-www-form-urlencoded"}, "must be JSON"),
+    ({"json": ["a list"]}, "JSON object"),
+    ({"json": {"aspects": ["food"]}}, "'text' is missing"),
+    ({"json": {"text": "  ", "aspects": ["food"]}}, "'text' is empty"),
+    ({"json": {"text": 3, "aspects": ["food"]}}, "'text' must be a string"),
+    ({"json": {"text": "Good food"}}, "'aspects' is missing"),
+    ({"json": {"text": "Good food", "aspects": []}}, "'aspects' is empty"),
+    ({"json": {"text": "Good food", "aspects": "food"}}, "list of strings"),
+    ({"json": {"text": "Good food", "aspects": ["food", 1]}}, "list of strings"),
+    ({"json": {"text": "Good food", "aspects": [""]}}, "empty string"),
+    ({"json": {"text": "Good food", "aspects": ["food"] * (MAX_ASPECTS + 1)}}, "at most"),
+    ({"json": {"text": "x" * (MAX_TEXT_CHARS + 1), "aspects": ["x"]}}, "at most"),
+])
+def test_bad_input_gets_400_with_a_reason(client, kwargs, message):
+    response = client.post("/api/predict", **kwargs)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"items": []}, "at least one item"),
+    ({"nothing": 1}, "at least one item"),
+    ({"items": [{"text": "ok", "aspects": ["ok"]}, {"text": "", "aspects": ["a"]}]}, "items[1]: 'text' is empty"),
+    ({"items": [{"text": "ok", "aspects": ["ok"]}] * (MAX_BATCH_ITEMS + 1)}, "at most"),
+])
+def test_bad_batch_gets_400(client, body, message):
+    response = client.post("/api/predict/batch", json=body)
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_oversized_body_gets_413_and_the_worker_survives(client):
+    response = client.post("/api/predict", data="x" * (MAX_BODY_BYTES + 1), content_type="application/json")
+    assert response.status_code == 413 and "error" in response.get_json()
+    assert client.post("/api/predict", json={"text": "Good food", "aspects": ["food"]}).status_code == 200
+
+
+def test_unknown_route_and_method_are_json(client):
+    assert client.get("/nope").status_code == 404 and "error" in client.get("/nope").get_json()
+    assert client.get("/api/predict").status_code == 405
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--virtual-time-budget=20000", "--window-size=900,700"]
+
+
+def test_page_renders_a_prediction_in_headless_chromium(tiny_model, tmp_path):
+    """A real browser loads the page, the page calls the API, and the prediction appears highlighted."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("chromium not installed")
+    server = make_server("127.0.0.1", 0, create_app(tiny_model[0]), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    query = urllib.parse.urlencode({"text": "The pasta was wonderful but the service was terrible.",
+                                    "aspects": "pasta, service"})
+    url = f"http://127.0.0.1:{server.server_port}/?{query}"
+    shots = Path(os.environ.get("ABSA_SCREENSHOT_DIR", tmp_path))
+    try:
+        base = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]
+        dom = subprocess.run([CHROMIUM, *base, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        subprocess.run([CHROMIUM, *base, f"--screenshot={shots / 'app.png'}", url], capture_output=True, timeout=120)
+    finally:
+        server.shutdown()
+    marks = re.findall(r'<mark class="(negative|neutral|positive)" title="\1">(pasta|service)</mark>', dom)
+    assert {aspect for _, aspect in marks} == {"pasta", "service"}, dom[-2000:]
+    assert re.search(r"<td>pasta</td><td><mark class=\"(negative|neutral|positive)\">", dom)
+    assert (shots / "app.png").stat().st_size > 10_000

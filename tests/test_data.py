@@ -1,0 +1,129 @@
+import logging
+
+import pandas as pd
+import pytest
+
+from conftest import SHARED_DATA, synthetic_frame
+from absa.src.data import DataValidationError, grouped_split, link_benchmarks, load_benchmark, load_file, read_frame
+
+
+def test_valid_file_loads_as_dataset(csv_file):
+    path = csv_file("text,aspect,label,start,end,extra\nGreat food,food,2,6,10,x\nSlow service,service,0,5,12,y\n")
+    dataset = load_file(path)
+    assert dataset.column_names == ["text", "aspect", "label", "start", "end"]
+    assert dataset["label"] == [2, 0]
+    assert dataset["start"] == [6, 5]
+
+
+def test_string_labels_any_case(csv_file):
+    path = csv_file("text,aspect,label\nGreat food,food,POSITIVE\nok menu,menu,Neutral\nbad wine,wine,negative\n")
+    assert read_frame(path)["label"].tolist() == [2, 1, 0]
+
+
+@pytest.mark.parametrize("word", ["nan", "null", "NA", "None", "N/A"])
+def test_words_that_look_missing_stay_words(csv_file, word):
+    path = csv_file(f"text,aspect,label\nthe {word} was fine,{word},1\n")
+    assert read_frame(path)["aspect"].tolist() == [word]
+
+
+def test_missing_column_names_file_and_column(csv_file):
+    path = csv_file("text,label\nGreat food,2\n")
+    with pytest.raises(DataValidationError, match=r"data\.csv.*missing column\(s\) aspect"):
+        read_frame(path)
+
+
+def test_label_column_optional_when_not_required(csv_file):
+    path = csv_file("text,aspect\nGreat food,food\n")
+    assert "label" not in read_frame(path, require_labels=False).columns
+    with pytest.raises(DataValidationError, match="label"):
+        read_frame(path)
+
+
+def test_empty_text_and_aspect_name_the_lines(csv_file):
+    path = csv_file("text,aspect,label\nGreat food,food,2\n  ,service,0\nNice place, ,2\n")
+    with pytest.raises(DataValidationError) as err:
+        read_frame(path)
+    message = str(err.value)
+    assert "data.csv" in message
+    assert "empty text in 1 row(s) at line(s) 3" in message
+    assert "empty aspect in 1 row(s) at line(s) 4" in message
+
+
+def test_unknown_label_names_value_and_line(csv_file):
+    path = csv_file("text,aspect,label\nGreat food,food,2\nOdd,thing,conflict\nOdd2,thing,7\n")
+    with pytest.raises(DataValidationError, match=r"unknown label.*'7'.*'conflict'.*line\(s\) 3, 4"):
+        read_frame(path)
+
+
+@pytest.mark.parametrize("content", ["", "\x00\x01\x02\xff\xfe garbage"])
+def test_unreadable_or_empty_file(csv_file, content):
+    path = csv_file(content)
+    with pytest.raises(DataValidationError, match="data.csv"):
+        read_frame(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataValidationError, match="file not found"):
+        read_frame(tmp_path / "nope.csv")
+
+
+def test_aspect_not_found_and_duplicates_are_reported_and_kept(csv_file, caplog):
+    path = csv_file("text,aspect,label\nGreat food,food,2\nGreat food,food,2\nNice place,wine,2\n")
+    with caplog.at_level(logging.WARNING):
+        frame = read_frame(path)
+    assert len(frame) == 3
+    assert "aspect not found in text in 1 row(s)" in caplog.text
+    assert "1 exact duplicate row(s)" in caplog.text
+
+
+def test_grouped_split_keeps_sentences_on_one_side_and_is_seeded():
+    frame = pd.concat([synthetic_frame()] * 2, ignore_index=True)  # every text appears several times
+    train, val = grouped_split(frame, val_size=0.2, seed=1)
+    assert set(train["text"]).isdisjoint(val["text"])
+    assert len(train) + len(val) == len(frame)
+    assert set(val["label"]) == {0, 1, 2}  # stratified: every class on the validation side
+    again, _ = grouped_split(frame, val_size=0.2, seed=1)
+    other, _ = grouped_split(frame, val_size=0.2, seed=2)
+    assert train.equals(again)
+    assert not train.equals(other)
+
+
+def test_load_benchmark_uses_validation_file_when_present(tmp_path):
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    frame = synthetic_frame()
+    for split in ("train", "validation", "test"):
+        frame.to_csv(folder / f"{split}.csv", index=False)
+    splits = load_benchmark("bench", tmp_path)
+    assert {k: len(v) for k, v in splits.items()} == {"train": 45, "validation": 45, "test": 45}
+
+
+def test_load_benchmark_splits_train_without_validation_file(synthetic_dataset):
+    splits = load_benchmark(synthetic_dataset.name, synthetic_dataset.parent, val_size=0.2)
+    assert len(splits["train"]) + len(splits["validation"]) == 45
+    assert set(splits["train"]["text"]).isdisjoint(splits["validation"]["text"])
+
+
+def test_unknown_benchmark_says_how_to_link(tmp_path):
+    with pytest.raises(DataValidationError, match="absa.src.data link"):
+        load_benchmark("nope", tmp_path)
+
+
+def test_data_dir_from_environment(synthetic_dataset, monkeypatch):
+    monkeypatch.setenv("ABSA_DATA_DIR", str(synthetic_dataset.parent))
+    assert len(load_benchmark(synthetic_dataset.name)["test"]) == 45
+
+
+def test_link_benchmarks(synthetic_dataset, tmp_path):
+    made = link_benchmarks(synthetic_dataset.parent, tmp_path / "linked", default_test="synthetic")
+    assert (tmp_path / "linked" / "synthetic" / "train.csv").exists()
+    assert (tmp_path / "linked" / "test.csv").resolve() == (synthetic_dataset / "test.csv").resolve()
+    assert len(made) == 2
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "mams").exists(), reason="benchmark data not beside the checkout")
+def test_real_mams_keeps_the_aspect_nan():
+    splits = load_benchmark("mams", SHARED_DATA)
+    assert {k: len(v) for k, v in splits.items()} == {"train": 11186, "validation": 1332, "test": 1336}
+    aspects = set(splits["train"]["aspect"]) | set(splits["validation"]["aspect"]) | set(splits["test"]["aspect"])
+    assert "nan" in aspects

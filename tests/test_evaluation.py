@@ -1,0 +1,74 @@
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import REPO, synthetic_frame
+
+SCRIPT = REPO / "absa" / "src" / "evaluation.py"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True, text=True, cwd="/")
+
+
+def test_cli_end_to_end_with_gold_labels(tiny_model, csv_file, tmp_path):
+    folder, _ = tiny_model
+    frame = synthetic_frame().sample(frac=1.0, random_state=3)
+    test = csv_file(frame, "gold.csv")
+    output = tmp_path / "out" / "results.csv"
+    done = run_cli("--model", folder, "--test", test, "--output", output, "--batch-size", 4)
+    assert done.returncode == 0, done.stderr
+    results = pd.read_csv(output, keep_default_na=False)
+    assert list(results.columns) == ["text", "aspect", "label"]
+    assert results["text"].tolist() == frame["text"].tolist()  # input order, not the length-sorted order
+    assert results["aspect"].tolist() == frame["aspect"].tolist()
+    assert set(results["label"]) <= {0, 1, 2}
+    metrics = json.loads((tmp_path / "out" / "results.metrics.json").read_text())
+    expected = (results["label"].to_numpy() == frame["label"].to_numpy()).mean()
+    assert metrics["accuracy"] == pytest.approx(expected)
+    report = done.stdout[done.stdout.index("PN-macro-F1"):]
+    assert report.startswith(f"PN-macro-F1 (negative+positive): {100 * metrics['pn_macro_f1']:.2f}")
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+
+
+def test_cli_without_labels_writes_predictions_only(tiny_model, csv_file, tmp_path):
+    folder, _ = tiny_model
+    test = csv_file("text,aspect\nThe nan was great,nan\nService was slow,service\n", "unlabelled.csv")
+    output = tmp_path / "pred.csv"
+    done = run_cli("--model", folder, "--test", test, "--output", output)
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(output, keep_default_na=False)["aspect"].tolist() == ["nan", "service"]
+    assert not (tmp_path / "pred.metrics.json").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("text,label\nGreat food,2\n", "missing column(s) aspect"),
+    ("text,aspect,label\n ,food,2\n", "empty text"),
+    ("text,aspect,label\nGreat food,,2\n", "empty aspect"),
+    ("text,aspect,label\nGreat food,food,great\n", "unknown label"),
+    ("", "cannot be read"),
+])
+def test_cli_bad_input_fails_cleanly(tiny_model, csv_file, tmp_path, content, message):
+    folder, _ = tiny_model
+    test = csv_file(content, "bad.csv")
+    output = tmp_path / "out" / "bad_results.csv"
+    done = run_cli("--model", folder, "--test", test, "--output", output)
+    assert done.returncode == 2
+    assert message in done.stderr and "bad.csv" in done.stderr
+    assert not output.exists() and not (tmp_path / "out").exists()
+
+
+def test_cli_missing_inputs_fail_cleanly(tiny_model, csv_file, tmp_path):
+    folder, _ = tiny_model
+    output = tmp_path / "results.csv"
+    missing_test = run_cli("--model", folder, "--test", tmp_path / "nope.csv", "--output", output)
+    assert missing_test.returncode == 2 and "file not found" in missing_test.stderr
+    test = csv_file(synthetic_frame(), "ok.csv")
+    missing_model = run_cli("--model", tmp_path / "no_model", "--test", test, "--output", output)
+    assert missing_model.returncode == 2 and "no_model" in missing_model.stderr
+    not_a_model = run_cli("--model", tmp_path, "--test", test, "--output", output)
+    assert not_a_model.returncode == 2 and "absa_config.json" in not_a_model.stderr
+    assert not output.exists()

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+import torch
+
+from conftest import synthetic_frame
+from absa.src.predict import Predictor, use_int8
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_model):
+    return Predictor(tiny_model[0], batch_size=4, bf16="no")
+
+
+def test_length_sorted_batches_return_input_order(predictor):
+    frame = synthetic_frame()
+    texts = frame["text"].tolist()
+    texts[3] = texts[3] + " " + "and then some more words to make this row long " * 5
+    batched = predictor.predict_proba(texts, frame["aspect"].tolist())
+    one_by_one = np.stack([predictor.predict_proba([t], [a])[0] for t, a in zip(texts, frame["aspect"])])
+    assert batched.shape == (len(frame), 3)
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+    np.testing.assert_allclose(batched.sum(axis=1), 1.0, atol=1e-5)
+    assert (predictor.predict(texts, frame["aspect"].tolist()) == batched.argmax(axis=1)).all()
+
+
+def test_bad_arguments(predictor):
+    with pytest.raises(ValueError, match="2 texts but 1 aspects"):
+        predictor.predict(["a", "b"], ["a"])
+    assert predictor.predict_proba([], []).shape == (0, 3)
+    with pytest.raises(ValueError, match="quantize"):
+        use_int8("maybe", torch.device("cpu"), False)
+
+
+def test_int8_quantization_replaces_linears_and_stays_close(tiny_model, predictor):
+    quantized = Predictor(tiny_model[0], bf16="no", quantize="yes")
+    assert quantized.quantized
+    assert not any(type(m) is torch.nn.Linear for m in quantized.model.modules())
+    frame = synthetic_frame()
+    exact = predictor.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
+    approx = quantized.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
+    assert np.abs(exact - approx).max() < 0.05

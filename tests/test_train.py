@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from absa.src.modeling import read_absa_config
+from absa.src.predict import Predictor
+from absa.src.train import TrainConfig, train
+
+
+def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
+    folder, result = tiny_model
+    assert (folder / "adapter_model.safetensors").exists()
+    assert not (folder / "model.safetensors").exists()  # only the adapter and head, never the backbone
+    assert not (folder / "checkpoints").exists()
+    assert read_absa_config(folder)["backbone"] == "minilm"  # a name, not this machine's path
+    metrics = json.loads((folder / "metrics.json").read_text())
+    for key in ("validation", "test", "best_epoch", "config", "trainable_params", "train_seconds", "commit", "data"):
+        assert key in metrics
+    assert metrics["config"]["regime"] == "lora" and metrics["config"]["seed"] == 42
+    assert 0 < metrics["trainable_params"] < metrics["total_params"] / 5
+    # the kept epoch is the one with the best validation PN-macro-F1
+    history = metrics["validation_history"]
+    assert len(history) == 2
+    assert metrics["best_epoch"] == max(history, key=lambda row: row["pn_macro_f1"])["epoch"]
+    assert "PN-macro-F1" in (folder / "README.md").read_text()
+
+    # reloading the exported folder reproduces the test score measured in training
+    import pandas as pd
+
+    test = pd.read_csv(synthetic_dataset / "test.csv")
+    predicted = Predictor(folder, bf16="no").predict(test["text"].tolist(), test["aspect"].tolist())
+    accuracy = float((predicted == test["label"].to_numpy()).mean())
+    assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1 / len(test) + 1e-9)
+
+
+def test_training_is_seeded(tiny_model, synthetic_dataset, tmp_path):
+    _, first = tiny_model
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
+                         backbone="minilm", regime="lora", epochs=2, batch_size=8, learning_rate=1e-3,
+                         val_size=0.2, bf16="no", output_dir=str(tmp_path / "again"))
+    second = train(config)
+    def trace(result):
+        return [(round(r["loss"], 4), round(r["pn_macro_f1"], 4)) for r in result["validation_history"]]
+
+    assert trace(second) == trace(first)
+
+
+def test_full_fine_tuning_exports_weights(synthetic_dataset, tmp_path):
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="full",
+                         epochs=1, max_steps=2, batch_size=8, bf16="no", output_dir=str(tmp_path / "full"))
+    result = train(config)
+    assert result["test"] is None
+    assert (tmp_path / "full" / "model.safetensors").exists()
+    assert result["trainable_params"] == result["total_params"]
+    assert Predictor(tmp_path / "full", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
+
+
+def test_config_rejects_unknown_regime():
+    with pytest.raises(ValueError, match="regime"):
+        TrainConfig(regime="adapters")
+
+
+def test_default_learning_rate_depends_on_regime():
+    assert TrainConfig(regime="lora").learning_rate == 5e-4
+    assert TrainConfig(regime="full").learning_rate == 2e-5
