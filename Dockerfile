@@ -12,6 +12,8 @@ COPY absa ./absa
 # Install the package, and assemble + verify the backbone now, so the container starts without doing it.
 RUN pip install --no-deps -e . \
  && python -c "from absa.src.modeling import load_model_folder; load_model_folder('absa/models/default')"
+RUN useradd --create-home --uid 1000 app
+USER app
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
 CMD ["gunicorn", "-c", "absa/app/gunicorn.conf.py", "absa.app:create_app()"]

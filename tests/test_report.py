@@ -3,14 +3,14 @@ import json
 import pytest
 
 from conftest import REPO
-from absa.src.report import END, README, START, render_block, results_table
+from absa.src.report import DEPLOYMENT, README, markers, render_block, render_file, results_table
 
 
-def test_readme_results_block_is_current():
-    """The README's table is exactly what the metrics files say: run `make report` after training."""
-    text = README.read_text()
-    block = text[text.index(START) + len(START):text.index(END)].strip()
-    assert block == results_table()
+@pytest.mark.parametrize("path", [README, DEPLOYMENT], ids=lambda p: p.name)
+def test_doc_tables_are_current(path):
+    """Every generated block is exactly what the results files say: run `make report` after new results."""
+    assert markers("results")[0] in README.read_text()
+    assert path.read_text() == render_file(path)
 
 
 def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
@@ -28,6 +28,7 @@ def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
 
 
 def test_render_block_needs_markers():
-    assert render_block(f"a\n{START}\nold\n{END}\nb", "new") == f"a\n{START}\nnew\n{END}\nb"
+    start, end = markers("results")
+    assert render_block(f"a\n{start}\nold\n{end}\nb", "new") == f"a\n{start}\nnew\n{end}\nb"
     with pytest.raises(ValueError):
         render_block("no markers", "new")

@@ -113,7 +113,9 @@ def main() -> None:
     frame = read_frame(args.test, require_labels=False).sample(frac=1.0, random_state=0)
     bodies = [json.dumps({"text": t, "aspects": [a]}).encode() for t, a in zip(frame["text"], frame["aspect"])]
     port = free_port()
+    started = time.perf_counter()
     server = start_server(args.model, port, args.threads)
+    startup_seconds = round(time.perf_counter() - started, 1)
     try:
         memory_before = server_rss_mb(server)
         levels = []
@@ -126,7 +128,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)
     report = {"model": Path(args.model).resolve().name, "cores": os.cpu_count(), "server": "gunicorn gthread, 1 worker",
-              "memory_before_mb": memory_before, "memory_after_mb": memory_after, "levels": levels,
+              "startup_seconds": startup_seconds, "memory_before_mb": memory_before, "memory_after_mb": memory_after, "levels": levels,
               "arguments": asdict(args)}
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,21 +1,25 @@
-"""Render the README's results table from the exported models' ``metrics.json`` files.
+"""Render the docs' tables from results files: README's results (models' ``metrics.json``) and the serving
+numbers (``absa/reports/benchmark.json``, ``loadtest.json``) in README and deployment_pipeline.md.
 
-    python -m absa.src.report        # rewrites the block between the results markers in README.md
+    python -m absa.src.report        # rewrites every marked block
 
-Numbers are never typed by hand: the README block is this module's output, and a test checks that it is current.
+Numbers are never typed by hand: each block between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` is this
+module's output, and a test checks that every block is current.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
 from absa.src.data import PACKAGE_DIR
 
 README = PACKAGE_DIR.parent / "README.md"
+DEPLOYMENT = PACKAGE_DIR.parent / "deployment_pipeline.md"
 MODELS_DIR = PACKAGE_DIR / "models"
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+REPORTS_DIR = PACKAGE_DIR / "reports"
 
 
 def model_metrics(models_dir: Path = MODELS_DIR) -> dict[str, dict]:
@@ -49,17 +53,116 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
     return "\n".join(lines)
 
 
-def render_block(text: str, table: str) -> str:
-    """``text`` with the part between the results markers replaced by ``table``."""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def speed_table(reports_dir: Path = REPORTS_DIR) -> str:
+    """The prediction benchmark: baseline vs improved pipeline."""
+    b = _load(reports_dir / "benchmark.json")
+    if b is None:
+        return "_No benchmark yet: run `python -m absa.src.benchmark`._"
+    opt = b["optimized_pipeline"]
+    improved = ", ".join(["length-sorted batches of %d" % opt["batch_size"]]
+                         + (["bf16"] if opt["bf16"] else []) + (["int8 dynamic quantization"] if opt["int8"] else []))
+    return "\n".join([
+        f"Model `{b['model']}`, {b['n']:,} rows ({', '.join(b['datasets'])} training files), "
+        f"{b['machine']['threads']} CPU threads ({b['machine']['cpu_capability']}).",
+        "",
+        "| pipeline | seconds | rows/s | PN-macro-F1 vs gold |",
+        "|---|---|---|---|",
+        f"| baseline: input order, fixed batches of {b['baseline_pipeline']['batch_size']}, fp32 "
+        f"| {b['baseline_seconds']:.1f} | {b['baseline_rows_per_second']:.1f} | {100 * b['baseline_pn_macro_f1']:.2f} |",
+        f"| improved: {improved} | {b['optimized_seconds']:.1f} | {b['optimized_rows_per_second']:.1f} "
+        f"| {100 * b['optimized_pn_macro_f1']:.2f} |",
+        "",
+        f"**Speed-up {b['speedup']:.2f}x**; the two pipelines agree on {100 * b['agreement']:.2f}% of rows and "
+        f"differ by {100 * b['pn_macro_f1_difference']:+.2f} PN-macro-F1 points.",
+    ])
+
+
+def load_table(reports_dir: Path = REPORTS_DIR) -> str:
+    """The load test: throughput and latency per concurrency level."""
+    t = _load(reports_dir / "loadtest.json")
+    if t is None:
+        return "_No load test yet: run `python -m absa.app.loadtest`._"
+    rows = [f"| {lv['clients']} | {lv['requests']} | {lv['throughput_rps']:.1f} | {lv['p50_ms']:.0f} "
+            f"| {lv['p95_ms']:.0f} | {lv['p99_ms']:.0f} | {lv['errors']} |" for lv in t["levels"]]
+    return "\n".join([
+        f"Model `{t['model']}`, {t['server']}, {t['cores']} cores, one (text, aspect) pair per request, "
+        f"{t['arguments']['seconds']:g} s per level. Server memory {t['memory_before_mb']:.0f} MB before, "
+        f"{t['memory_after_mb']:.0f} MB after; start-up to healthy {t['startup_seconds']:.1f} s.",
+        "",
+        "| concurrent clients | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+    ])
+
+
+# A stated load profile and budget for sizing (assumptions, not measurements): steady traffic, a sudden burst,
+# the p95 latency the API promises, and an assumed on-demand price of a 2-vCPU instance like the one measured.
+LOAD_PROFILE = {"steady_rps": 20, "burst_rps": 200, "p95_budget_ms": 500, "hours_per_month": 730,
+                "instance": "c7i.large (2 vCPU, 4 GiB)", "instance_usd_per_hour": 0.0893}
+
+
+def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE) -> str:
+    """Containers needed for the load profile, from the best load-test level that meets the p95 budget."""
+    t = _load(reports_dir / "loadtest.json")
+    if t is None:
+        return "_No load test yet: run `python -m absa.app.loadtest`._"
+    within = [lv for lv in t["levels"] if lv["p95_ms"] is not None and lv["p95_ms"] <= profile["p95_budget_ms"]]
+    if not within:
+        return f"_No measured level meets the p95 budget of {profile['p95_budget_ms']} ms._"
+    best = max(within, key=lambda lv: lv["throughput_rps"])
+    per_task = best["throughput_rps"]
+    steady = max(2, math.ceil(profile["steady_rps"] / (0.7 * per_task)))  # 70% target utilisation, 2 AZs minimum
+    burst = max(steady, math.ceil(profile["burst_rps"] / per_task))
+    usd = profile["instance_usd_per_hour"] * profile["hours_per_month"]
+    return "\n".join([
+        f"One 2-core container sustains **{per_task:.1f} requests/s** within a p95 of "
+        f"{profile['p95_budget_ms']} ms (measured at {best['clients']} concurrent clients: p95 "
+        f"{best['p95_ms']:.0f} ms).",
+        "",
+        "| load | requests/s | containers | monthly cost (USD, assumed on-demand price) |",
+        "|---|---|---|---|",
+        f"| steady, at 70% target utilisation, 2 AZs minimum | {profile['steady_rps']} | {steady} | {steady * usd:,.0f} |",
+        f"| burst peak | {profile['burst_rps']} | {burst} | {burst * usd:,.0f} if sustained all month |",
+        "",
+        f"Price assumed: {profile['instance']} at ${profile['instance_usd_per_hour']}/hour, "
+        f"{profile['hours_per_month']} hours a month; check current pricing for the region.",
+    ])
+
+
+BLOCKS = {"results": results_table, "speed": speed_table, "load": load_table, "capacity": capacity_table}
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def render_block(text: str, table: str, name: str = "results") -> str:
+    """``text`` with the part between the ``name`` markers replaced by ``table``."""
+    start, end = markers(name)
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError(f"README has no {START} ... {END} block")
-    return pattern.sub(lambda _: f"{START}\n{table}\n{END}", text)
+        raise ValueError(f"no {start} ... {end} block")
+    return pattern.sub(lambda _: f"{start}\n{table}\n{end}", text)
+
+
+def render_file(path: Path) -> str:
+    """The file's text with every known block it holds re-rendered."""
+    text = path.read_text()
+    for name, make in BLOCKS.items():
+        if markers(name)[0] in text:
+            text = render_block(text, make(), name)
+    return text
 
 
 def main() -> None:
-    README.write_text(render_block(README.read_text(), results_table()))
-    print(f"updated {README}")
+    for path in (README, DEPLOYMENT):
+        if path.exists():
+            path.write_text(render_file(path))
+            print(f"updated {path}")
 
 
 if __name__ == "__main__":
