@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from transformers.utils import logging as transformers_logging
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from absa.src.backbones import resolve_backbone
@@ -106,9 +107,15 @@ def load_model_folder(folder: str | os.PathLike) -> tuple[PreTrainedModel, PreTr
     folder = Path(folder)
     config = read_absa_config(folder)
     if config["regime"] == "lora":
-        base = AutoModelForSequenceClassification.from_pretrained(
-            resolve_backbone(config["backbone"]), num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID
-        )
+        # The backbone has no head yet (the adapter brings it): silence the "newly initialized" load report.
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()
+        try:
+            base = AutoModelForSequenceClassification.from_pretrained(
+                resolve_backbone(config["backbone"]), num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID
+            )
+        finally:
+            transformers_logging.set_verbosity(verbosity)
         model = PeftModel.from_pretrained(base, folder).merge_and_unload()
     else:
         model = AutoModelForSequenceClassification.from_pretrained(folder)

@@ -1,0 +1,92 @@
+"""Error analysis: per-row predictions with slice flags, slice scores, calibration and curves (no plotting)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
+
+from absa.src.data import LABELS
+from absa.src.metrics import pn_macro_f1
+from absa.src.predict import Predictor
+
+NEGATION = re.compile(r"\b(not|no|never|nothing|nobody|none|neither|nor|without|hardly)\b|n't\b", re.I)
+CONTRAST = re.compile(r"\b(but|although|though|however|yet|while|whereas|despite|except)\b", re.I)
+
+
+def predictions_frame(predictor: Predictor, test: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
+    """Test rows with gold label, prediction, class probabilities, confidence and the slice flags used below."""
+    probs = predictor.predict_proba(test["text"].tolist(), test["aspect"].tolist())
+    frame = test[["text", "aspect", "label"]].copy().reset_index(drop=True)
+    frame["pred"] = probs.argmax(axis=1)
+    for i, name in enumerate(LABELS):
+        frame[f"p_{name}"] = probs[:, i]
+    frame["confidence"] = probs.max(axis=1)
+    frame["correct"] = frame["pred"] == frame["label"]
+    polarities = frame.groupby("text")["label"].transform("nunique")
+    frame["disagreeing_aspects"] = polarities > 1
+    frame["negation"] = frame["text"].str.contains(NEGATION)
+    frame["contrast"] = frame["text"].str.contains(CONTRAST)
+    words = frame["text"].str.split().str.len()
+    frame["length"] = pd.cut(words, [0, 10, 20, 30, 10_000], labels=["1-10 words", "11-20", "21-30", ">30"])
+    frame["aspect_seen_in_train"] = frame["aspect"].str.lower().isin(set(train["aspect"].str.lower()))
+    return frame
+
+
+def slice_scores(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows, accuracy and PN-macro-F1 (percent) on each slice and its complement."""
+    def score(part: pd.DataFrame) -> dict:
+        return {"rows": len(part), "accuracy": round(100 * part["correct"].mean(), 1) if len(part) else np.nan,
+                "pn_macro_f1": round(100 * pn_macro_f1(part["label"], part["pred"]), 1) if len(part) else np.nan}
+
+    rows = {("all", ""): score(frame)}
+    for flag in ("disagreeing_aspects", "negation", "contrast", "aspect_seen_in_train"):
+        rows[(flag, "yes")] = score(frame[frame[flag]])
+        rows[(flag, "no")] = score(frame[~frame[flag]])
+    for bucket, part in frame.groupby("length", observed=True):
+        rows[("length", str(bucket))] = score(part)
+    for i, name in enumerate(LABELS):
+        rows[("gold label", name)] = score(frame[frame["label"] == i])
+    return pd.DataFrame(rows).T
+
+
+def reliability(frame: pd.DataFrame, bins: int = 10) -> tuple[pd.DataFrame, float]:
+    """Confidence bins with their mean confidence and accuracy, and the expected calibration error (percent)."""
+    edges = np.linspace(1 / len(LABELS), 1.0, bins + 1)
+    binned = pd.cut(frame["confidence"], edges, include_lowest=True)
+    table = frame.groupby(binned, observed=True).agg(rows=("correct", "size"), confidence=("confidence", "mean"),
+                                                     accuracy=("correct", "mean"))
+    ece = float((table["rows"] * (table["confidence"] - table["accuracy"]).abs()).sum() / len(frame))
+    return table, 100 * ece
+
+
+def curves(frame: pd.DataFrame) -> dict[str, dict]:
+    """One-vs-rest ROC and precision-recall curves per class, with ROC-AUC and average precision."""
+    result = {}
+    for i, name in enumerate(LABELS):
+        truth, score = (frame["label"] == i).to_numpy(), frame[f"p_{name}"].to_numpy()
+        fpr, tpr, _ = roc_curve(truth, score)
+        precision, recall, _ = precision_recall_curve(truth, score)
+        result[name] = {"fpr": fpr, "tpr": tpr, "roc_auc": auc(fpr, tpr), "precision": precision, "recall": recall,
+                        "average_precision": average_precision_score(truth, score)}
+    return result
+
+
+def confident_errors(frame: pd.DataFrame, n: int = 15) -> pd.DataFrame:
+    """The n wrong predictions the model was surest of."""
+    errors = frame[~frame["correct"]].nlargest(n, "confidence")
+    return errors.assign(gold=errors["label"].map(dict(enumerate(LABELS))),
+                         predicted=errors["pred"].map(dict(enumerate(LABELS))))
+
+
+def highlight(text: str, aspect: str) -> str:
+    """HTML of the text with the first occurrence of the aspect marked."""
+    start = text.lower().find(aspect.lower())
+    if start < 0:
+        return html.escape(text) + f" <i>[aspect not in text: {html.escape(aspect)}]</i>"
+    end = start + len(aspect)
+    return (html.escape(text[:start]) + "<mark><b>" + html.escape(text[start:end]) + "</b></mark>"
+            + html.escape(text[end:]))
