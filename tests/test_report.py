@@ -3,10 +3,10 @@ import json
 import pytest
 
 from conftest import REPO
-from absa.src.report import DEPLOYMENT, README, markers, render_block, render_file, results_table
+from absa.src.report import DEPLOYMENT, METHODOLOGY, README, markers, render_block, render_file, results_table
 
 
-@pytest.mark.parametrize("path", [README, DEPLOYMENT], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [README, DEPLOYMENT, METHODOLOGY], ids=lambda p: p.name)
 def test_doc_tables_are_current(path):
     """Every generated block is exactly what the results files say: run `make report` after new results."""
     assert markers("results")[0] in README.read_text()

@@ -18,6 +18,7 @@ from absa.src.data import PACKAGE_DIR
 
 README = PACKAGE_DIR.parent / "README.md"
 DEPLOYMENT = PACKAGE_DIR.parent / "deployment_pipeline.md"
+METHODOLOGY = PACKAGE_DIR.parent / "training_methodology.md"
 MODELS_DIR = PACKAGE_DIR / "models"
 REPORTS_DIR = PACKAGE_DIR / "reports"
 
@@ -159,7 +160,7 @@ def render_file(path: Path) -> str:
 
 
 def main() -> None:
-    for path in (README, DEPLOYMENT):
+    for path in (README, DEPLOYMENT, METHODOLOGY):
         if path.exists():
             path.write_text(render_file(path))
             print(f"updated {path}")
