@@ -26,7 +26,7 @@ evaluate: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
-# Re-train the default model exactly as it was exported (about 70 minutes on 2 CPU cores without AMX).
+# Re-train the default model exactly as it was exported (its training time is in the README results table).
 train-default: setup
 	$(BIN)/python -m absa.src.train --dataset semeval14_restaurants --backbone mpnet --regime lora \
 		--epochs 8 --seed 42 --output_dir absa/models/semeval14_restaurants
