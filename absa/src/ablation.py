@@ -30,7 +30,8 @@ from absa.src.train import TrainConfig
 
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
-    "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "lr", "epochs", "seed",
+    "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
+    "class_weights", "lr", "epochs", "seed",
     "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
     "train_seconds", "peak_mem_mb", "device", "commit", "finished_at",
 ]
@@ -83,6 +84,7 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "run_id": rid, "experiment": experiment, "dataset": config["dataset"], "backbone": config["backbone"],
         "regime": config["regime"], "lora_r": config["lora_r"] if config["regime"] == "lora" else "",
         "lora_targets": config["lora_targets"] if config["regime"] == "lora" else "",
+        "input_format": config["input_format"], "class_weights": config["class_weights"],
         "lr": config["learning_rate"], "epochs": config["epochs"], "seed": config["seed"],
         "best_epoch": metrics["best_epoch"], "val_pn_f1": val["pn_macro_f1"], "val_acc": val["accuracy"],
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),

@@ -56,7 +56,8 @@ def naive_predict(model_dir: str, texts: list[str], aspects: list[str], batch_si
     labels = []
     for start in tqdm(range(0, len(texts), batch_size), desc="baseline", unit="batch"):
         batch = encode_pairs(tokenizer, texts[start:start + batch_size], aspects[start:start + batch_size],
-                             config["max_length"], padding=True, return_tensors="pt")
+                             config["max_length"], config.get("input_format", "pair"), padding=True,
+                             return_tensors="pt")
         labels.append(model(**batch).logits.argmax(-1).numpy())
     return np.concatenate(labels)
 

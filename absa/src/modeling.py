@@ -49,10 +49,35 @@ def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(source)
 
 
+INPUT_FORMATS = ("pair", "marked")
+MARK_OPEN, MARK_CLOSE = "[", "]"
+
+
+def mark_aspect(text: str, aspect: str) -> str:
+    """The text with the first mention of the aspect (case-insensitive) wrapped in brackets; unchanged if absent.
+
+    >>> mark_aspect("The food was great but the service slow", "service")
+    'The food was great but the [service] slow'
+    """
+    start = text.lower().find(aspect.lower())
+    if start < 0:
+        return text
+    end = start + len(aspect)
+    return f"{text[:start]}{MARK_OPEN}{text[start:end]}{MARK_CLOSE}{text[end:]}"
+
+
 def encode_pairs(tokenizer: PreTrainedTokenizerBase, texts: list[str], aspects: list[str], max_length: int = 128,
-                 **kwargs) -> dict:
-    """Encode (text, aspect) as a sentence pair; only the text is truncated, never the aspect."""
-    return tokenizer(list(texts), list(aspects), truncation="only_first", max_length=max_length, **kwargs)
+                 input_format: str = "pair", **kwargs) -> dict:
+    """Encode (text, aspect) as a sentence pair; only the text is truncated, never the aspect.
+
+    ``input_format="marked"`` also marks the aspect inside the text (``mark_aspect``), so the model sees where it is.
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, not {input_format!r}")
+    texts = list(texts)
+    if input_format == "marked":
+        texts = [mark_aspect(text, aspect) for text, aspect in zip(texts, aspects)]
+    return tokenizer(texts, list(aspects), truncation="only_first", max_length=max_length, **kwargs)
 
 
 def build_model(backbone: str, regime: str = "lora", lora_r: int = 16, lora_alpha: int = 32,
@@ -79,13 +104,14 @@ def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
 
 
 def save_model_folder(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike,
-                      backbone: str, regime: str, max_length: int) -> Path:
+                      backbone: str, regime: str, max_length: int, input_format: str = "pair") -> Path:
     """Write model (or adapter), tokenizer and ``absa_config.json`` to ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    config = {"backbone": backbone, "regime": regime, "max_length": max_length, "id2label": ID2LABEL}
+    config = {"backbone": backbone, "regime": regime, "max_length": max_length, "input_format": input_format,
+              "id2label": ID2LABEL}
     (folder / ABSA_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
     return folder
 

@@ -46,6 +46,7 @@ class Predictor:
                                                   dtype=torch.qint8)
         self.model = model.to(self.device)
         self.max_length = int(self.config.get("max_length", 128))
+        self.input_format = self.config.get("input_format", "pair")
         self.labels = LABELS
         self._collate = DataCollatorWithPadding(self.tokenizer)
 
@@ -59,7 +60,7 @@ class Predictor:
             raise ValueError(f"{len(texts)} texts but {len(aspects)} aspects")
         if len(texts) == 0:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        encoded = encode_pairs(self.tokenizer, list(texts), list(aspects), self.max_length)
+        encoded = encode_pairs(self.tokenizer, list(texts), list(aspects), self.max_length, self.input_format)
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
         order = np.argsort(-lengths, kind="stable")
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)

@@ -26,8 +26,8 @@ from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentPar
 
 from absa.src.data import PACKAGE_DIR, grouped_split, load_benchmark, read_frame
 from absa.src.metrics import classification_metrics
-from absa.src.modeling import (build_model, count_parameters, encode_pairs, load_tokenizer, save_model_folder,
-                               use_bf16)
+from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_tokenizer,
+                                save_model_folder, use_bf16)
 from absa.src.backbones import resolve_backbone
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ class TrainConfig:
     lora_alpha: int = 32
     lora_dropout: float = 0.1
     lora_targets: str = field(default="all", metadata={"help": "all | attention | qv (encoder linears)"})
+    input_format: str = field(default="pair", metadata={"help": "pair (text, aspect) | marked (aspect also "
+                                                                "bracketed in the text)"})
+    class_weights: str = field(default="none", metadata={"help": "none | balanced (cross-entropy weighted by "
+                                                                 "inverse class frequency in train)"})
     learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
     epochs: int = 8
     batch_size: int = 16
@@ -63,6 +67,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.regime not in DEFAULT_LR:
             raise ValueError(f"regime must be 'lora' or 'full', not {self.regime!r}")
+        if self.input_format not in INPUT_FORMATS:
+            raise ValueError(f"input_format must be one of {INPUT_FORMATS}, not {self.input_format!r}")
+        if self.class_weights not in ("none", "balanced"):
+            raise ValueError(f"class_weights must be 'none' or 'balanced', not {self.class_weights!r}")
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LR[self.regime]
         if self.output_dir is None:
@@ -102,6 +110,21 @@ def load_splits(config: TrainConfig) -> DatasetDict:
 def _score(prediction: EvalPrediction) -> dict:
     metrics = classification_metrics(prediction.label_ids, np.argmax(prediction.predictions, axis=-1))
     return {k: metrics[k] for k in ("pn_macro_f1", "accuracy", "macro_f1")}
+
+
+def balanced_class_weights(labels: list[int], n_classes: int = 3) -> torch.Tensor:
+    """Inverse-frequency weights n / (k * count_c), as scikit-learn's "balanced"; a class absent from train gets 1."""
+    counts = np.bincount(np.asarray(labels), minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1)), 1.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def weighted_loss(weights: torch.Tensor):
+    """A ``Trainer(compute_loss_func=...)`` computing class-weighted cross-entropy."""
+    def loss(outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"]
+        return torch.nn.functional.cross_entropy(logits.float(), labels, weight=weights.to(logits.device))
+    return loss
 
 
 def _best_epoch(trainer: Trainer) -> tuple[float, dict, list[dict]]:
@@ -152,7 +175,7 @@ def train(config: TrainConfig) -> dict:
     trainable, total = count_parameters(model)
 
     def tokenize(batch: dict) -> dict:
-        return encode_pairs(tokenizer, batch["text"], batch["aspect"], config.max_length)
+        return encode_pairs(tokenizer, batch["text"], batch["aspect"], config.max_length, config.input_format)
 
     columns = splits["train"].column_names
     encoded = splits.map(tokenize, batched=True, remove_columns=[c for c in columns if c != "label"])
@@ -190,7 +213,9 @@ def train(config: TrainConfig) -> dict:
     )
     trainer = Trainer(model=model, args=args, train_dataset=encoded["train"], eval_dataset=encoded["validation"],
                       processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
-                      compute_metrics=_score)
+                      compute_metrics=_score,
+                      compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
+                                         if config.class_weights == "balanced" else None))
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
@@ -221,7 +246,8 @@ def train(config: TrainConfig) -> dict:
                              "peft": __import__("peft").__version__},
     }
     if trainer.is_world_process_zero():
-        save_model_folder(trainer.model, tokenizer, output_dir, config.backbone, config.regime, config.max_length)
+        save_model_folder(trainer.model, tokenizer, output_dir, config.backbone, config.regime, config.max_length,
+                          config.input_format)
         (output_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
         write_model_card(output_dir, result)
         shutil.rmtree(output_dir / "checkpoints", ignore_errors=True)
