@@ -66,3 +66,49 @@ def test_subprocess_training_round_trip(grid, tmp_path):
     config.output_dir = str(tmp_path / "run")
     metrics = ablation.train_in_subprocess(config)
     assert metrics["config"]["seed"] == config.seed and metrics["config"]["max_steps"] == 2
+
+
+def _ledger_rows(scores: dict[str, list[float]]) -> list[dict]:
+    """Ledger rows for configurations named by backbone, one row per seed, scores as fractions."""
+    rows = []
+    for backbone, values in scores.items():
+        for seed, value in enumerate(values, 1):
+            rows.append({**{c: "" for c in LEDGER_COLUMNS}, "run_id": f"{backbone}{seed}", "experiment": "main",
+                         "dataset": "d", "backbone": backbone, "regime": "lora", "lora_r": 16, "lora_targets": "all",
+                         "input_format": "pair", "class_weights": "none", "lr": 5e-4, "epochs": 8, "seed": seed,
+                         "val_pn_f1": value, "test_pn_f1": value, "test_acc": value, "test_macro_f1": value,
+                         "trainable_params": 1000, "train_seconds": 120, "device": "cpu x2"})
+    return rows
+
+
+def test_summary_is_mean_and_std_over_seeds(tmp_path):
+    ledger = tmp_path / "results.csv"
+    for row in _ledger_rows({"a": [0.80, 0.82, 0.84], "b": [0.70, 0.71, 0.72], "c": [0.83, 0.85, 0.87]}):
+        ablation.append_row(ledger, row)
+    summary = ablation.summarize(ablation.read_ledger(ledger))
+    assert summary["backbone"].tolist() == ["a", "b", "c"] and summary["seeds"].tolist() == [3, 3, 3]
+    assert summary["val_pn_f1_mean"].tolist() == pytest.approx([82.0, 71.0, 85.0])
+    assert summary["val_pn_f1_std"].tolist() == pytest.approx([2.0, 1.0, 2.0])  # sample std, in points
+    assert summary["train_minutes"].tolist() == pytest.approx([2.0, 2.0, 2.0])
+    a, b, c = (summary.iloc[i] for i in range(3))
+    assert ablation.beyond_seed_spread(a, b)  # 11 points apart, spread 3
+    assert not ablation.beyond_seed_spread(a, c)  # 3 points apart, spread 4
+    table = ablation.markdown_table(summary)
+    assert "| 82.00 ± 2.00 |" in table and len(table.splitlines()) == 5
+
+
+def test_missing_ledger_reads_empty(tmp_path):
+    assert ablation.read_ledger(tmp_path / "none.csv").empty
+    assert ablation.summarize(ablation.read_ledger(tmp_path / "none.csv")).empty
+
+
+def test_compare_to_best_uses_validation_not_test(tmp_path):
+    ledger = tmp_path / "results.csv"
+    rows = _ledger_rows({"a": [0.80, 0.82, 0.84], "b": [0.70, 0.71, 0.72]})
+    for row in rows:
+        if row["backbone"] == "b":
+            row["test_pn_f1"] = 0.99  # b is best on test, but test must not choose
+        ablation.append_row(ledger, row)
+    table = ablation.compare_to_best(ablation.summarize(ablation.read_ledger(ledger)))
+    assert table["best (by validation)"].tolist() == ["a lora r16"] and table["other"].tolist() == ["b lora r16"]
+    assert table["val_pn_f1 difference"].tolist() == [-11.0] and table["beyond seed spread"].tolist() == [True]

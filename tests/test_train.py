@@ -1,10 +1,11 @@
 import json
 
 import pytest
+import torch
 
 from absa.src.modeling import read_absa_config
 from absa.src.predict import Predictor
-from absa.src.train import TrainConfig, train
+from absa.src.train import TrainConfig, balanced_class_weights, train, weighted_loss
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -63,3 +64,28 @@ def test_config_rejects_unknown_regime():
 def test_default_learning_rate_depends_on_regime():
     assert TrainConfig(regime="lora").learning_rate == 5e-4
     assert TrainConfig(regime="full").learning_rate == 2e-5
+
+
+def test_balanced_class_weights_are_inverse_frequency():
+    weights = balanced_class_weights([0, 2, 2, 2])  # neutral absent
+    assert weights.tolist() == pytest.approx([4 / 3, 1.0, 4 / 9])
+
+
+def test_weighted_loss_is_weighted_cross_entropy():
+    logits, labels = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]]), torch.tensor([0, 2])
+    weights = torch.tensor([3.0, 1.0, 1.0])
+    loss = weighted_loss(weights)({"logits": logits}, labels)
+    per_row = torch.nn.functional.cross_entropy(logits, labels, reduction="none")
+    assert loss.item() == pytest.approx(((3 * per_row[0] + per_row[1]) / 4).item())
+
+
+def test_marked_and_weighted_run_records_its_input_format(synthetic_dataset, tmp_path):
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
+                         input_format="marked", class_weights="balanced", epochs=1, max_steps=2, batch_size=8,
+                         bf16="no", output_dir=str(tmp_path / "marked"))
+    result = train(config)
+    assert result["config"]["class_weights"] == "balanced"
+    assert read_absa_config(tmp_path / "marked")["input_format"] == "marked"
+    assert Predictor(tmp_path / "marked", bf16="no").input_format == "marked"
+    with pytest.raises(ValueError, match="class_weights"):
+        TrainConfig(class_weights="focal")

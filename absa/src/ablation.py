@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from tqdm.auto import tqdm
 from transformers import HfArgumentParser
@@ -137,6 +138,98 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
         append_row(ledger, row)
         rows.append(row)
     return rows
+
+
+# What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
+CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
+                  "class_weights", "lr", "epochs"]
+SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
+
+
+def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.DataFrame:
+    """The ledger as a DataFrame (scores in percent); empty with the ledger's columns if there is no ledger yet."""
+    path = Path(path)
+    if not path.exists():
+        return pd.DataFrame(columns=LEDGER_COLUMNS)
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    for column in SCORE_COLUMNS:
+        frame[column] = 100 * pd.to_numeric(frame[column])
+    for column in ("lora_r", "lora_targets"):
+        frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
+    return frame
+
+
+def summarize(ledger: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: number of seeds, mean and standard deviation (ddof=1) of every score,
+    trainable parameters and mean training minutes. Configurations keep the order of their first run."""
+    if ledger.empty:
+        return pd.DataFrame()
+    grouped = ledger.groupby(CONFIG_COLUMNS, sort=False, dropna=False)
+    summary = grouped.agg(seeds=("seed", "nunique"), trainable_params=("trainable_params", "first"),
+                          train_minutes=("train_seconds", lambda s: s.mean() / 60))
+    for column in SCORE_COLUMNS:
+        summary[f"{column}_mean"] = grouped[column].mean()
+        summary[f"{column}_std"] = grouped[column].std()
+    return summary.reset_index()
+
+
+def beyond_seed_spread(a: pd.Series, b: pd.Series, score: str = "val_pn_f1") -> bool:
+    """Whether two summary rows differ by more than their seed spread: |mean a - mean b| > std a + std b.
+
+    A deliberately simple and conservative rule for three seeds; it needs a std, so at least two seeds on each side.
+    """
+    spread = a[f"{score}_std"] + b[f"{score}_std"]
+    return bool(pd.notna(spread) and abs(a[f"{score}_mean"] - b[f"{score}_mean"]) > spread)
+
+
+def label(row: pd.Series) -> str:
+    """A short name of a summary row's configuration, e.g. ``mpnet lora r16`` or ``mpnet lora r16 marked``."""
+    parts = [row["backbone"], row["regime"]]
+    if row["regime"] == "lora":
+        parts.append(f"r{row['lora_r']}" + ("" if row["lora_targets"] == "all" else f" {row['lora_targets']}"))
+    parts += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+    return " ".join(parts)
+
+
+def compare_to_best(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataFrame:
+    """Per dataset, every configuration against the one with the best mean validation score: the difference of
+    means in ``score`` and in test PN-F1, the seed spread, and whether the difference is beyond it."""
+    rows = []
+    for dataset, part in summary.groupby("dataset", sort=False):
+        best = part.loc[part["val_pn_f1_mean"].idxmax()]
+        for _, row in part.iterrows():
+            if row.name == best.name:
+                continue
+            rows.append({"dataset": dataset, "best (by validation)": label(best), "other": label(row),
+                         f"{score} difference": round(row[f"{score}_mean"] - best[f"{score}_mean"], 2),
+                         "seed spread": round(row[f"{score}_std"] + best[f"{score}_std"], 2),
+                         "test_pn_f1 difference": round(row["test_pn_f1_mean"] - best["test_pn_f1_mean"], 2),
+                         "beyond seed spread": beyond_seed_spread(best, row, score)})
+    return pd.DataFrame(rows)
+
+
+def _mean_std(row: pd.Series, score: str) -> str:
+    mean, std = row[f"{score}_mean"], row[f"{score}_std"]
+    return "-" if pd.isna(mean) else f"{mean:.2f}" + ("" if pd.isna(std) else f" ± {std:.2f}")
+
+
+def markdown_table(summary: pd.DataFrame) -> str:
+    """The summary as a markdown table, scores as mean ± std over seeds."""
+    lines = ["| experiment | dataset | backbone | regime | variant | seeds | val PN-F1 | test PN-F1 | test acc "
+             "| test macro-F1 | trainable params | train min (mean) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for _, row in summary.iterrows():
+        variant = []
+        if row["regime"] == "lora":
+            variant.append(f"r={row['lora_r']}, {row['lora_targets']}")
+        variant += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+        variant.append(f"lr {row['lr']:g}, {row['epochs']} ep")
+        lines.append(
+            f"| {row['experiment']} | {row['dataset']} | {row['backbone']} | {row['regime']} | {'; '.join(variant)} "
+            f"| {row['seeds']} | {_mean_std(row, 'val_pn_f1')} | {_mean_std(row, 'test_pn_f1')} "
+            f"| {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
+            f"| {row['trainable_params'] / 1e6:.2f}M | {row['train_minutes']:.1f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:

@@ -10,11 +10,12 @@ import pandas as pd
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
 from absa.src.data import LABELS
-from absa.src.metrics import pn_macro_f1
+from absa.src.metrics import classification_metrics, pn_macro_f1
 from absa.src.predict import Predictor
 
-NEGATION = re.compile(r"\b(not|no|never|nothing|nobody|none|neither|nor|without|hardly)\b|n't\b", re.I)
-CONTRAST = re.compile(r"\b(but|although|though|however|yet|while|whereas|despite|except)\b", re.I)
+NEGATION = re.compile(r"\b(?:not|no|never|nothing|nobody|none|neither|nor|without|hardly)\b|n't\b", re.I)
+CONTRAST = re.compile(r"\b(?:but|although|though|however|yet|while|whereas|despite|except)\b", re.I)
+SLICE_FLAGS = ("disagreeing_aspects", "negation", "contrast", "aspect_seen_in_train")
 
 
 def predictions_frame(predictor: Predictor, test: pd.DataFrame, train: pd.DataFrame) -> pd.DataFrame:
@@ -38,19 +39,62 @@ def predictions_frame(predictor: Predictor, test: pd.DataFrame, train: pd.DataFr
 
 def slice_scores(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows, accuracy and PN-macro-F1 (percent) on each slice and its complement."""
-    def score(part: pd.DataFrame) -> dict:
+    def score(part: pd.DataFrame, with_f1: bool = True) -> dict:
         return {"rows": len(part), "accuracy": round(100 * part["correct"].mean(), 1) if len(part) else np.nan,
-                "pn_macro_f1": round(100 * pn_macro_f1(part["label"], part["pred"]), 1) if len(part) else np.nan}
+                "pn_macro_f1": round(100 * pn_macro_f1(part["label"], part["pred"]), 1)
+                if len(part) and with_f1 else np.nan}
 
     rows = {("all", ""): score(frame)}
-    for flag in ("disagreeing_aspects", "negation", "contrast", "aspect_seen_in_train"):
+    for flag in SLICE_FLAGS:
         rows[(flag, "yes")] = score(frame[frame[flag]])
         rows[(flag, "no")] = score(frame[~frame[flag]])
     for bucket, part in frame.groupby("length", observed=True):
         rows[("length", str(bucket))] = score(part)
     for i, name in enumerate(LABELS):
-        rows[("gold label", name)] = score(frame[frame["label"] == i])
+        # within one gold class accuracy is that class's recall; an F1 over classes means nothing there
+        rows[("gold label", name)] = score(frame[frame["label"] == i], with_f1=False)
     return pd.DataFrame(rows).T
+
+
+ERROR_TYPES = {
+    "neutral read as polar": lambda f: (f["label"] == 1) & (f["pred"] != 1),
+    "polar read as neutral": lambda f: (f["label"] != 1) & (f["pred"] == 1),
+    "polarity flipped": lambda f: (f["label"] != 1) & (f["pred"] != 1) & (f["label"] != f["pred"]),
+}
+
+
+def error_types(frame: pd.DataFrame, confident: float = 0.9) -> pd.DataFrame:
+    """The errors counted by kind (the three kinds partition them) and by the slices they fall in.
+
+    ``share of errors`` is the percentage of all errors; ``share of rows`` the percentage of all rows in the same
+    group, so a slice whose error share is well above its row share is where the model is weak.
+    """
+    errors = ~frame["correct"]
+    n_errors = max(int(errors.sum()), 1)
+    groups = {kind: rule(frame) for kind, rule in ERROR_TYPES.items()}
+    groups |= {"in a sentence whose aspects disagree": frame["disagreeing_aspects"],
+               "with a contrast word": frame["contrast"], "with a negation": frame["negation"],
+               "aspect unseen in training": ~frame["aspect_seen_in_train"],
+               f"confidence >= {confident:g}": frame["confidence"] >= confident}
+    rows = {name: {"errors": int((errors & mask).sum()),
+                   "share of errors": round(100 * (errors & mask).sum() / n_errors, 1),
+                   "share of rows": round(100 * mask.mean(), 1)} for name, mask in groups.items()}
+    return pd.DataFrame(rows).T
+
+
+def summary(frame: pd.DataFrame, model: str, dataset: str) -> dict:
+    """Aggregates only (no row of the test set), for ``absa/reports/error_analysis.json`` and the docs."""
+    table, ece = reliability(frame)
+    slices = slice_scores(frame)
+    return {
+        "model": model, "dataset": dataset, "rows": len(frame),
+        "metrics": classification_metrics(frame["label"], frame["pred"]),
+        "ece": round(ece, 2),
+        "slices": [{"slice": name, "value": value, **{k: (None if pd.isna(v) else float(v)) for k, v in row.items()}}
+                   for (name, value), row in slices.iterrows()],
+        "error_types": [{"type": name, **{k: float(v) for k, v in row.items()}}
+                        for name, row in error_types(frame).iterrows()],
+    }
 
 
 def reliability(frame: pd.DataFrame, bins: int = 10) -> tuple[pd.DataFrame, float]:

@@ -1,5 +1,6 @@
-"""Render the docs' tables from results files: README's results (models' ``metrics.json``) and the serving
-numbers (``absa/reports/benchmark.json``, ``loadtest.json``) in README and deployment_pipeline.md.
+"""Render the docs' tables from results files: README's results (models' ``metrics.json``), the ablation
+summary (``absa/models/ablation/results.csv``) and the serving numbers (``absa/reports/benchmark.json``,
+``loadtest.json``) in README, training_methodology.md and deployment_pipeline.md.
 
     python -m absa.src.report        # rewrites every marked block
 
@@ -134,7 +135,53 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
     ])
 
 
-BLOCKS = {"results": results_table, "speed": speed_table, "load": load_table, "capacity": capacity_table}
+def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
+    """The ablation ledger summarised: mean ± std over seeds per configuration."""
+    from absa.src.ablation import markdown_table, read_ledger, summarize  # the runner imports training code
+
+    frame = read_ledger(ledger)
+    if frame.empty:
+        return "_No ablation runs yet: run `python -m absa.src.ablation`._"
+    summary = summarize(frame)
+    return "\n".join([
+        f"{len(frame)} finished runs in `absa/models/ablation/results.csv` ({frame['device'].iloc[0]}). "
+        "Mean ± standard deviation over seeds; the epoch is chosen on validation, the test columns are reported only.",
+        "",
+        markdown_table(summary),
+    ])
+
+
+def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
+    """Slices and error kinds of the error-analysis notebook (``absa/reports/error_analysis.json``)."""
+    e = _load(reports_dir / "error_analysis.json")
+    if e is None:
+        return "_No error analysis yet: execute notebooks/03_error_analysis.ipynb._"
+
+    def num(value, digits: int = 1) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    slices = [f"| {s['slice'].replace('_', ' ')} | {s['value']} | {s['rows']:.0f} | {num(s['accuracy'])} "
+              f"| {num(s['pn_macro_f1'])} |" for s in e["slices"]]
+    kinds = [f"| {t['type']} | {t['errors']:.0f} | {num(t['share of errors'])} | {num(t['share of rows'])} |"
+             for t in e["error_types"]]
+    m = e["metrics"]
+    return "\n".join([
+        f"Model `{e['model']}` on the {e['dataset']} test set ({e['rows']} rows): accuracy "
+        f"{100 * m['accuracy']:.2f}, PN-macro-F1 {100 * m['pn_macro_f1']:.2f}, expected calibration error "
+        f"{e['ece']:.1f}%.",
+        "",
+        "| slice | value | rows | accuracy | PN-macro-F1 |",
+        "|---|---|---|---|---|",
+        *slices,
+        "",
+        "| errors | count | % of errors | % of rows |",
+        "|---|---|---|---|",
+        *kinds,
+    ])
+
+
+BLOCKS = {"ablation": ablation_block, "errors": errors_block, "results": results_table, "speed": speed_table, "load": load_table,
+          "capacity": capacity_table}
 
 
 def markers(name: str) -> tuple[str, str]:
