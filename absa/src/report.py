@@ -180,7 +180,22 @@ def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
     ])
 
 
-BLOCKS = {"ablation": ablation_block, "errors": errors_block, "results": results_table, "speed": speed_table, "load": load_table,
+def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
+    """The aspect-robustness probe (``absa/reports/robustness.json``), one row per model, dataset and probe."""
+    entries = _load(reports_dir / "robustness.json")
+    if not entries:
+        return "_No robustness probe yet: run `python -m absa.src.robustness`._"
+    lines = ["| model | dataset | probe | rows | accuracy before | accuracy after | correct predictions broken |",
+             "|---|---|---|---|---|---|---|"]
+    for e in entries:
+        for name, p in e["probes"].items():
+            if p["rows"]:
+                lines.append(f"| `{e['model']}` | {e['dataset']} | {name} | {p['rows']} | {p['accuracy_original']:.1f} "
+                             f"| {p['accuracy_perturbed']:.1f} | {p['broken_share']:.1f}% |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"ablation": ablation_block, "errors": errors_block, "robustness": robustness_block, "results": results_table, "speed": speed_table, "load": load_table,
           "capacity": capacity_table}
 
 
