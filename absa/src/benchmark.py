@@ -3,8 +3,9 @@
     python -m absa.src.benchmark [--model DIR] [--limit N]
 
 Baseline: a plain loop in input order, fixed batches of 32 padded to their longest row, fp32, LoRA merged.
-Improved: ``Predictor`` (rows tokenized once and sorted by length so batches carry little padding, bf16 where the
-hardware runs it natively, int8 dynamic quantization of the linear layers on CPU).
+Improved: ``Predictor`` as evaluation.py and the app use it (rows tokenized once and sorted by length so batches
+carry little padding, bf16 where the hardware runs it natively); ``--quantize yes`` adds int8 dynamic quantization
+of the linear layers, which is off by default because it cost the default model more than 0.3 PN-macro-F1.
 Writes ``absa/reports/benchmark.json``: n, seconds, rows/s, speed-up, and how far the two pipelines' predictions
 and PN-macro-F1 (against the gold labels) differ.
 """
@@ -39,7 +40,7 @@ class BenchmarkArguments:
     limit: int | None = field(default=None, metadata={"help": "only the first N rows (smoke runs)"})
     baseline_batch_size: int = 32
     batch_size: int = 64
-    quantize: str = field(default="auto", metadata={"help": "int8 dynamic quantization: auto (on CPU) | yes | no"})
+    quantize: str = field(default="no", metadata={"help": "int8 dynamic quantization: no (as Predictor) | auto | yes"})
     output: str = field(default=str(PACKAGE_DIR / "reports" / "benchmark.json"))
 
 
