@@ -12,8 +12,6 @@ and PN-macro-F1 (against the gold labels) differ.
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import HfArgumentParser
 
-from absa.src.data import BENCHMARKS, PACKAGE_DIR, data_dir, read_frame
+from absa.src.data import BENCHMARKS, PACKAGE_DIR, data_dir, read_frame, write_json
 from absa.src.metrics import pn_macro_f1
 from absa.src.modeling import encode_pairs, load_model_folder
 from absa.src.predict import Predictor
@@ -99,11 +97,7 @@ def run(args: BenchmarkArguments) -> dict:
                     "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
         "arguments": asdict(args),
     }
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, output)
+    write_json(args.output, report)
     return report
 
 

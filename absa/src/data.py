@@ -7,6 +7,7 @@ Labels are 0 = Negative, 1 = Neutral, 2 = Positive, or those words in any case.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 from pathlib import Path
@@ -34,6 +35,16 @@ class DataValidationError(ValueError):
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The data directory: ``path`` if given, else ``$ABSA_DATA_DIR``, else ``absa/data``."""
     return Path(path or os.environ.get("ABSA_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+def write_json(path: str | os.PathLike, content: object) -> Path:
+    """Write ``content`` as indented JSON, atomically (a reader never sees half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(content, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
 
 
 def _rows(mask: pd.Series) -> str:

@@ -18,7 +18,6 @@ rows, and the share of originally-correct rows that the perturbation makes wrong
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 from transformers import HfArgumentParser
 
-from absa.src.data import PACKAGE_DIR, load_benchmark
+from absa.src.data import PACKAGE_DIR, load_benchmark, write_json
 from absa.src.predict import Predictor
 
 NEGATIVE, POSITIVE = 0, 2
@@ -117,10 +116,7 @@ def run(args: RobustnessArguments) -> dict:
     output = Path(args.output)
     entries = json.loads(output.read_text()) if output.exists() else []
     entries = [e for e in entries if (e["model"], e["dataset"]) != (entry["model"], entry["dataset"])] + [entry]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries, indent=2) + "\n")
-    os.replace(tmp, output)
+    write_json(output, entries)
     return entry
 
 
