@@ -110,5 +110,37 @@ def test_compare_to_best_uses_validation_not_test(tmp_path):
             row["test_pn_f1"] = 0.99  # b is best on test, but test must not choose
         ablation.append_row(ledger, row)
     table = ablation.compare_to_best(ablation.summarize(ablation.read_ledger(ledger)))
-    assert table["best (by validation)"].tolist() == ["a lora r16"] and table["other"].tolist() == ["b lora r16"]
+    assert table["best (by validation)"].tolist() == ["a lora r16 lr 0.0005"]
+    assert table["other"].tolist() == ["b lora r16 lr 0.0005"]
     assert table["val_pn_f1 difference"].tolist() == [-11.0] and table["beyond seed spread"].tolist() == [True]
+
+
+def test_every_ledger_run_keeps_its_id_in_the_grid():
+    """Resumability: runs finished before a TrainConfig field was added must still be found, not trained again."""
+    grid = yaml.safe_load((ablation.ABLATION_DIR / "grid.yaml").read_text())
+    ids = {run_id(config) for _, config in expand(grid)}
+    with open(ablation.ABLATION_DIR / "results.csv", newline="") as handle:
+        finished = [row["run_id"] for row in csv.DictReader(handle)]
+    assert finished and set(finished) <= ids
+
+
+def test_teacher_settings_enter_the_id_only_when_set():
+    assert run_id(TrainConfig()) == run_id(TrainConfig(distill_alpha=0.5))
+    with_teacher = run_id(TrainConfig(teacher="absa/models/semeval14_restaurants"))
+    assert with_teacher != run_id(TrainConfig())
+    assert with_teacher != run_id(TrainConfig(teacher="absa/models/semeval14_restaurants", distill_alpha=0.9))
+
+
+def test_old_ledger_gains_new_columns_before_a_row_is_appended(tmp_path):
+    old_columns = [c for c in LEDGER_COLUMNS if c not in ("teacher", "distill_alpha", "distill_temperature")]
+    ledger = tmp_path / "results.csv"
+    with open(ledger, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=old_columns)
+        writer.writeheader()
+        writer.writerow({c: "old" for c in old_columns})
+    ablation.append_row(ledger, {c: "new" for c in LEDGER_COLUMNS})
+    with open(ledger, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == LEDGER_COLUMNS
+    assert rows[0]["teacher"] == "" and rows[0]["seed"] == "old"
+    assert all(value == "new" for value in rows[1].values())

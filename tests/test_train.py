@@ -5,7 +5,7 @@ import torch
 
 from absa.src.modeling import read_absa_config
 from absa.src.predict import Predictor
-from absa.src.train import TrainConfig, balanced_class_weights, train, weighted_loss
+from absa.src.train import TrainConfig, balanced_class_weights, distillation_loss, train, weighted_loss
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -89,3 +89,36 @@ def test_marked_and_weighted_run_records_its_input_format(synthetic_dataset, tmp
     assert Predictor(tmp_path / "marked", bf16="no").input_format == "marked"
     with pytest.raises(ValueError, match="class_weights"):
         TrainConfig(class_weights="focal")
+
+
+def test_distillation_loss_mixes_gold_and_teacher_terms():
+    logits, labels = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]]), torch.tensor([0, 1])
+    teacher = torch.tensor([[0.2, 0.3, 0.5], [0.1, 0.8, 0.1]])
+    cross_entropy = torch.nn.functional.cross_entropy(logits, labels)
+    assert distillation_loss(logits, labels, teacher, alpha=0.0).item() == pytest.approx(cross_entropy.item())
+    # a student that already matches the teacher pays nothing for the soft term, at any temperature
+    for temperature in (1.0, 2.0, 4.0):
+        assert distillation_loss(logits, labels, torch.softmax(logits, -1), alpha=1.0,
+                                 temperature=temperature).item() == pytest.approx(0.0, abs=1e-6)
+    # at T = 1 the soft term is the KL divergence from the teacher to the student
+    kl = (teacher * (teacher.log() - torch.log_softmax(logits, -1))).sum(-1).mean()
+    assert distillation_loss(logits, labels, teacher, alpha=1.0, temperature=1.0).item() == pytest.approx(kl.item())
+    half = distillation_loss(logits, labels, teacher, alpha=0.5, temperature=1.0)
+    assert half.item() == pytest.approx(0.5 * cross_entropy.item() + 0.5 * kl.item())
+
+
+def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_dataset, tmp_path):
+    teacher, _ = tiny_model
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="full",
+                         teacher=str(teacher), distill_alpha=0.7, distill_temperature=3.0, epochs=1, max_steps=2,
+                         batch_size=8, bf16="no", output_dir=str(tmp_path / "student"))
+    result = train(config)
+    assert result["config"]["teacher"] == str(teacher) and result["teacher_seconds"] > 0
+    assert Predictor(tmp_path / "student", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
+
+
+def test_distillation_settings_are_checked():
+    with pytest.raises(ValueError, match="distill_alpha"):
+        TrainConfig(distill_alpha=1.5)
+    with pytest.raises(ValueError, match="class_weights and teacher"):
+        TrainConfig(teacher="absa/models/default", class_weights="balanced")

@@ -32,12 +32,15 @@ from absa.src.train import TrainConfig
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-    "class_weights", "lr", "epochs", "seed",
+    "class_weights", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs", "seed",
     "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
     "train_seconds", "peak_mem_mb", "device", "commit", "finished_at",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
+# Fields added after the ledger began: in the id only when set away from their default, so that the ids of runs
+# finished before they existed stay the same.
+IN_ID_WHEN_SET = {"teacher", "distill_alpha", "distill_temperature"}
 
 
 @dataclass
@@ -68,7 +71,9 @@ def expand(grid: dict) -> list[tuple[str, TrainConfig]]:
 
 def run_id(config: TrainConfig) -> str:
     """A stable id of what the run computes (paths excluded)."""
-    content = {k: v for k, v in asdict(config).items() if k not in NOT_IN_ID}
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    content = {k: v for k, v in asdict(config).items()
+               if k not in NOT_IN_ID and not (k in IN_ID_WHEN_SET and v == defaults[k])}
     return hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -86,6 +91,9 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "regime": config["regime"], "lora_r": config["lora_r"] if config["regime"] == "lora" else "",
         "lora_targets": config["lora_targets"] if config["regime"] == "lora" else "",
         "input_format": config["input_format"], "class_weights": config["class_weights"],
+        "teacher": Path(config["teacher"]).name if config.get("teacher") else "",
+        "distill_alpha": config["distill_alpha"] if config.get("teacher") else "",
+        "distill_temperature": config["distill_temperature"] if config.get("teacher") else "",
         "lr": config["learning_rate"], "epochs": config["epochs"], "seed": config["seed"],
         "best_epoch": metrics["best_epoch"], "val_pn_f1": val["pn_macro_f1"], "val_acc": val["accuracy"],
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
@@ -95,10 +103,30 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
     }
 
 
+def upgrade_ledger(ledger: Path) -> None:
+    """Rewrite a ledger written with fewer columns to the current ones (new columns empty in the old rows)."""
+    with open(ledger, newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames == LEDGER_COLUMNS:
+            return
+        unknown = set(reader.fieldnames or []) - set(LEDGER_COLUMNS)
+        if unknown:
+            raise ValueError(f"{ledger}: unknown column(s) {sorted(unknown)}")
+        rows = list(reader)
+    temporary = ledger.with_suffix(".tmp")
+    with open(temporary, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, ledger)
+
+
 def append_row(ledger: Path, row: dict) -> None:
     """Append one row (with the header if the file is new) and flush it to disk."""
     ledger.parent.mkdir(parents=True, exist_ok=True)
     new = not ledger.exists()
+    if not new:
+        upgrade_ledger(ledger)
     with open(ledger, "a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS)
         if new:
@@ -142,7 +170,7 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-                  "class_weights", "lr", "epochs"]
+                  "class_weights", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 
@@ -152,9 +180,10 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     if not path.exists():
         return pd.DataFrame(columns=LEDGER_COLUMNS)
     frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    frame = frame.reindex(columns=LEDGER_COLUMNS)  # a ledger from before a column existed
     for column in SCORE_COLUMNS:
         frame[column] = 100 * pd.to_numeric(frame[column])
-    for column in ("lora_r", "lora_targets"):
+    for column in ("lora_r", "lora_targets", "teacher", "distill_alpha", "distill_temperature"):
         frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
     return frame
 
@@ -183,11 +212,15 @@ def beyond_seed_spread(a: pd.Series, b: pd.Series, score: str = "val_pn_f1") -> 
 
 
 def label(row: pd.Series) -> str:
-    """A short name of a summary row's configuration, e.g. ``mpnet lora r16`` or ``mpnet lora r16 marked``."""
+    """A short name of a summary row's configuration, e.g. ``mpnet lora r16 lr 0.0005`` or
+    ``minilm full distilled from semeval14_restaurants lr 3e-05``."""
     parts = [row["backbone"], row["regime"]]
     if row["regime"] == "lora":
         parts.append(f"r{row['lora_r']}" + ("" if row["lora_targets"] == "all" else f" {row['lora_targets']}"))
     parts += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+    if row["teacher"] != "-":
+        parts.append(f"distilled from {row['teacher']}")
+    parts.append(f"lr {row['lr']:g}")
     return " ".join(parts)
 
 
@@ -223,6 +256,9 @@ def markdown_table(summary: pd.DataFrame) -> str:
         if row["regime"] == "lora":
             variant.append(f"r={row['lora_r']}, {row['lora_targets']}")
         variant += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+        if row["teacher"] != "-":
+            variant.append(f"distilled from {row['teacher']} (alpha {row['distill_alpha']}, "
+                           f"T {row['distill_temperature']})")
         variant.append(f"lr {row['lr']:g}, {row['epochs']} ep")
         lines.append(
             f"| {row['experiment']} | {row['dataset']} | {row['backbone']} | {row['regime']} | {'; '.join(variant)} "

@@ -29,6 +29,7 @@ from absa.src.metrics import classification_metrics
 from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_tokenizer,
                                 save_model_folder, use_bf16)
 from absa.src.backbones import resolve_backbone
+from absa.src.predict import Predictor
 
 logger = logging.getLogger(__name__)
 DEFAULT_LR = {"lora": 5e-4, "full": 2e-5}
@@ -51,6 +52,10 @@ class TrainConfig:
                                                                 "bracketed in the text)"})
     class_weights: str = field(default="none", metadata={"help": "none | balanced (cross-entropy weighted by "
                                                                  "inverse class frequency in train)"})
+    teacher: str | None = field(default=None, metadata={"help": "exported model folder whose probabilities on the "
+                                                                  "train rows are soft targets (distillation)"})
+    distill_alpha: float = field(default=0.5, metadata={"help": "weight of the soft-target term (with --teacher)"})
+    distill_temperature: float = field(default=2.0, metadata={"help": "softening temperature (with --teacher)"})
     learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
     epochs: int = 8
     batch_size: int = 16
@@ -71,6 +76,10 @@ class TrainConfig:
             raise ValueError(f"input_format must be one of {INPUT_FORMATS}, not {self.input_format!r}")
         if self.class_weights not in ("none", "balanced"):
             raise ValueError(f"class_weights must be 'none' or 'balanced', not {self.class_weights!r}")
+        if not 0.0 <= self.distill_alpha <= 1.0 or self.distill_temperature <= 0:
+            raise ValueError("distill_alpha must be in [0, 1] and distill_temperature > 0")
+        if self.teacher is not None and self.class_weights != "none":
+            raise ValueError("class_weights and teacher cannot be combined: distillation uses unweighted targets")
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LR[self.regime]
         if self.output_dir is None:
@@ -127,6 +136,36 @@ def weighted_loss(weights: torch.Tensor):
     return loss
 
 
+def distillation_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_probs: torch.Tensor, alpha: float = 0.5,
+                      temperature: float = 2.0) -> torch.Tensor:
+    """(1 - alpha) * cross-entropy with the gold labels + alpha * T^2 * KL(teacher_T || student_T), where x_T is the
+    distribution softened by temperature T (Hinton et al., 2015); the teacher is given as probabilities."""
+    logits = logits.float()
+    hard = torch.nn.functional.cross_entropy(logits, labels)
+    teacher_soft = torch.softmax(torch.log(teacher_probs.float().clamp_min(1e-12)) / temperature, dim=-1)
+    student_log_soft = torch.log_softmax(logits / temperature, dim=-1)
+    soft = torch.nn.functional.kl_div(student_log_soft, teacher_soft, reduction="batchmean") * temperature ** 2
+    return (1 - alpha) * hard + alpha * soft
+
+
+class DistillationTrainer(Trainer):
+    """A ``Trainer`` whose training batches carry ``teacher_probs``; evaluation batches (without them) use the
+    model's own cross-entropy."""
+
+    def __init__(self, *args, alpha: float = 0.5, temperature: float = 2.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.alpha, self.temperature = alpha, temperature
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        teacher_probs = inputs.pop("teacher_probs", None)
+        if teacher_probs is None:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        loss = distillation_loss(outputs.logits, labels, teacher_probs, self.alpha, self.temperature)
+        return (loss, outputs) if return_outputs else loss
+
+
 def _best_epoch(trainer: Trainer) -> tuple[float, dict, list[dict]]:
     """(best epoch, its validation metrics, per-epoch validation history) from the trainer's log."""
     history = [{k.removeprefix("eval_"): v for k, v in row.items() if k.startswith("eval_") or k == "epoch"}
@@ -173,12 +212,20 @@ def train(config: TrainConfig) -> dict:
     model = build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
                         config.lora_targets)
     trainable, total = count_parameters(model)
+    teacher_seconds = None
+    if config.teacher:
+        start = time.time()
+        teacher = Predictor(config.teacher)
+        probs = teacher.predict_proba(splits["train"]["text"], splits["train"]["aspect"], progress=True)
+        splits["train"] = splits["train"].add_column("teacher_probs", probs.tolist())
+        teacher_seconds = round(time.time() - start, 1)
+        del teacher
 
     def tokenize(batch: dict) -> dict:
         return encode_pairs(tokenizer, batch["text"], batch["aspect"], config.max_length, config.input_format)
 
-    columns = splits["train"].column_names
-    encoded = splits.map(tokenize, batched=True, remove_columns=[c for c in columns if c != "label"])
+    encoded = DatasetDict({split: data.map(tokenize, batched=True, remove_columns=[
+        c for c in data.column_names if c not in ("label", "teacher_probs")]) for split, data in splits.items()})
     encoded = encoded.rename_column("label", "labels")
 
     output_dir = Path(config.output_dir)
@@ -210,12 +257,15 @@ def train(config: TrainConfig) -> dict:
         data_seed=config.seed,
         report_to="none",
         dataloader_pin_memory=device.type == "cuda",
+        remove_unused_columns=config.teacher is None,  # keep teacher_probs in the batches
     )
-    trainer = Trainer(model=model, args=args, train_dataset=encoded["train"], eval_dataset=encoded["validation"],
-                      processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
-                      compute_metrics=_score,
-                      compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
-                                         if config.class_weights == "balanced" else None))
+    common = dict(model=model, args=args, train_dataset=encoded["train"], eval_dataset=encoded["validation"],
+                  processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_score)
+    if config.teacher:
+        trainer = DistillationTrainer(**common, alpha=config.distill_alpha, temperature=config.distill_temperature)
+    else:
+        trainer = Trainer(**common, compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
+                                                       if config.class_weights == "balanced" else None))
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
@@ -237,6 +287,7 @@ def train(config: TrainConfig) -> dict:
         "trainable_params": trainable,
         "total_params": total,
         "train_seconds": round(train_seconds, 1),
+        "teacher_seconds": teacher_seconds,
         "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "bf16": bf16,
         "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu x{torch.get_num_threads()}",
