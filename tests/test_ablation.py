@@ -144,3 +144,14 @@ def test_old_ledger_gains_new_columns_before_a_row_is_appended(tmp_path):
     assert list(rows[0]) == LEDGER_COLUMNS
     assert rows[0]["teacher"] == "" and rows[0]["seed"] == "old"
     assert all(value == "new" for value in rows[1].values())
+
+
+def test_single_factor_runs_come_with_their_base_cell(tmp_path):
+    ledger = tmp_path / "results.csv"
+    for row in _ledger_rows({"a": [0.80, 0.82, 0.84], "b": [0.70, 0.71, 0.72]}):
+        ablation.append_row(ledger, row)
+    changed = dict(_ledger_rows({"a": [0.9]})[0], experiment="learning_rate", lr=1e-4, run_id="x")
+    ablation.append_row(ledger, changed)
+    runs = ablation.single_factor_runs(ablation.read_ledger(ledger))
+    assert sorted(runs["experiment"]) == ["learning_rate", "main", "main", "main"]  # b is nobody's base
+    assert set(runs["configuration"]) == {"a lora r16 lr 0.0005", "a lora r16 lr 0.0001"}

@@ -224,6 +224,17 @@ def label(row: pd.Series) -> str:
     return " ".join(parts)
 
 
+def single_factor_runs(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The runs of every experiment other than ``main``, each with the ``main`` runs it changes one thing of (same
+    dataset, backbone and regime); a ``configuration`` column holds each run's ``label``."""
+    others = ledger[ledger["experiment"] != "main"]
+    keys = others[["dataset", "backbone", "regime"]].drop_duplicates()
+    bases = ledger[ledger["experiment"] == "main"].merge(keys, on=["dataset", "backbone", "regime"])
+    runs = pd.concat([bases, others], ignore_index=True)
+    runs["configuration"] = runs.apply(label, axis=1) if len(runs) else pd.Series(dtype=str)
+    return runs
+
+
 def compare_to_best(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataFrame:
     """Per dataset, every configuration against the one with the best mean validation score: the difference of
     means in ``score`` and in test PN-F1, the seed spread, and whether the difference is beyond it."""
