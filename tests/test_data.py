@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from conftest import SHARED_DATA, synthetic_frame
-from absa.src.data import DataValidationError, grouped_split, link_benchmarks, load_benchmark, load_file, read_frame
+from absa.src.data import (DataValidationError, add_training_rows, grouped_split, link_benchmarks, load_benchmark,
+                           load_file, read_frame)
 
 
 def test_valid_file_loads_as_dataset(csv_file):
@@ -127,3 +128,24 @@ def test_real_mams_keeps_the_aspect_nan():
     assert {k: len(v) for k, v in splits.items()} == {"train": 11186, "validation": 1332, "test": 1336}
     aspects = set(splits["train"]["aspect"]) | set(splits["validation"]["aspect"]) | set(splits["test"]["aspect"])
     assert "nan" in aspects
+
+
+def test_extra_training_rows_never_include_an_evaluated_sentence(tmp_path):
+    target = synthetic_frame()
+    for name in ("target", "extra"):
+        (tmp_path / name).mkdir()
+    target.to_csv(tmp_path / "target" / "train.csv", index=False)
+    test = pd.DataFrame({"text": ["The bread was stale."], "aspect": ["bread"], "label": [0]})
+    test.to_csv(tmp_path / "target" / "test.csv", index=False)
+    extra = pd.DataFrame({"text": ["the  BREAD was stale.", "The soup was hot.", "Nice view."],
+                          "aspect": ["bread", "soup", "view"], "label": [0, 2, 2]})
+    extra.to_csv(tmp_path / "extra" / "train.csv", index=False)
+    splits = load_benchmark("target", tmp_path, seed=1)
+    validation_text = splits["validation"]["text"][0]
+    pd.concat([extra, pd.DataFrame({"text": [validation_text], "aspect": ["x"], "label": [1]})]).to_csv(
+        tmp_path / "extra" / "train.csv", index=False)
+    joined, counts = add_training_rows(splits, ["extra"], tmp_path)
+    assert counts == {"extra": {"added": 2, "dropped_overlap": 2}}  # one test and one validation sentence dropped
+    assert len(joined["train"]) == len(splits["train"]) + 2
+    assert {"The soup was hot.", "Nice view."} <= set(joined["train"]["text"])
+    assert joined["validation"]["text"] == splits["validation"]["text"] and len(joined["test"]) == 1

@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from conftest import synthetic_frame
 from absa.src.modeling import read_absa_config
 from absa.src.predict import Predictor
 from absa.src.train import TrainConfig, balanced_class_weights, distillation_loss, train, weighted_loss
@@ -122,3 +123,24 @@ def test_distillation_settings_are_checked():
         TrainConfig(distill_alpha=1.5)
     with pytest.raises(ValueError, match="class_weights and teacher"):
         TrainConfig(teacher="absa/models/default", class_weights="balanced")
+
+
+def test_extra_train_names_known_benchmarks():
+    assert TrainConfig(extra_train="mams, twitter").extra_benchmarks() == ["mams", "twitter"]
+    with pytest.raises(ValueError, match="extra_train"):
+        TrainConfig(extra_train="mams,imdb")
+
+
+def test_load_splits_adds_extra_benchmark_rows_to_train_only(synthetic_dataset, tmp_path):
+    from absa.src.train import load_splits
+
+    (tmp_path / "mams").mkdir()
+    extra = synthetic_frame().assign(text=lambda f: f["text"] + " Again.")
+    extra.to_csv(tmp_path / "mams" / "train.csv", index=False)
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
+                         data_dir=str(tmp_path), extra_train="mams", val_size=0.2)
+    alone, _ = load_splits(TrainConfig(train_file=config.train_file, test_file=config.test_file, val_size=0.2))
+    joined, counts = load_splits(config)
+    assert counts == {"mams": {"added": len(extra), "dropped_overlap": 0}}
+    assert len(joined["train"]) == len(alone["train"]) + len(extra)
+    assert joined["validation"]["text"] == alone["validation"]["text"]

@@ -32,15 +32,15 @@ from absa.src.train import TrainConfig
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-    "class_weights", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs", "seed",
-    "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
+    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs",
+    "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
     "train_seconds", "peak_mem_mb", "device", "commit", "finished_at",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
 # Fields added after the ledger began: in the id only when set away from their default, so that the ids of runs
 # finished before they existed stay the same.
-IN_ID_WHEN_SET = {"teacher", "distill_alpha", "distill_temperature"}
+IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature"}
 
 
 @dataclass
@@ -91,6 +91,7 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "regime": config["regime"], "lora_r": config["lora_r"] if config["regime"] == "lora" else "",
         "lora_targets": config["lora_targets"] if config["regime"] == "lora" else "",
         "input_format": config["input_format"], "class_weights": config["class_weights"],
+        "extra_train": config.get("extra_train") or "",
         "teacher": Path(config["teacher"]).name if config.get("teacher") else "",
         "distill_alpha": config["distill_alpha"] if config.get("teacher") else "",
         "distill_temperature": config["distill_temperature"] if config.get("teacher") else "",
@@ -170,7 +171,7 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-                  "class_weights", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs"]
+                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 
@@ -183,7 +184,7 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     frame = frame.reindex(columns=LEDGER_COLUMNS)  # a ledger from before a column existed
     for column in SCORE_COLUMNS:
         frame[column] = 100 * pd.to_numeric(frame[column])
-    for column in ("lora_r", "lora_targets", "teacher", "distill_alpha", "distill_temperature"):
+    for column in ("lora_r", "lora_targets", "extra_train", "teacher", "distill_alpha", "distill_temperature"):
         frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
     return frame
 
@@ -218,6 +219,8 @@ def label(row: pd.Series) -> str:
     if row["regime"] == "lora":
         parts.append(f"r{row['lora_r']}" + ("" if row["lora_targets"] == "all" else f" {row['lora_targets']}"))
     parts += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+    if row["extra_train"] != "-":
+        parts.append(f"+ {row['extra_train']} train")
     if row["teacher"] != "-":
         parts.append(f"distilled from {row['teacher']}")
     parts.append(f"lr {row['lr']:g}")
@@ -267,6 +270,8 @@ def markdown_table(summary: pd.DataFrame) -> str:
         if row["regime"] == "lora":
             variant.append(f"r={row['lora_r']}, {row['lora_targets']}")
         variant += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
+        if row["extra_train"] != "-":
+            variant.append(f"+ {row['extra_train']} train rows")
         if row["teacher"] != "-":
             variant.append(f"distilled from {row['teacher']} (alpha {row['distill_alpha']}, "
                            f"T {row['distill_temperature']})")

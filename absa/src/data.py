@@ -159,6 +159,32 @@ def load_benchmark(name: str, root: str | os.PathLike | None = None, val_size: f
     return DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in splits.items()})
 
 
+def _normalized(texts: pd.Series) -> pd.Series:
+    return texts.str.lower().str.split().str.join(" ")
+
+
+def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.PathLike | None = None
+                      ) -> tuple[DatasetDict, dict]:
+    """Append the train.csv rows of other benchmarks to the training split only (joint training).
+
+    Rows whose sentence (case and spacing ignored) is in the validation or test split are dropped, so that no
+    evaluated sentence is ever trained on: MAMS and SemEval-2014 restaurants come from the same review corpus.
+    Returns the new splits and, per benchmark, how many rows were added and dropped.
+    """
+    held_out = set()
+    for split in ("validation", "test"):
+        if split in splits:
+            held_out |= set(_normalized(splits[split].to_pandas()["text"]))
+    frames, counts = [splits["train"].to_pandas()], {}
+    for name in names:
+        extra = read_frame(data_dir(root) / name / "train.csv")
+        overlap = _normalized(extra["text"]).isin(held_out)
+        frames.append(extra[~overlap][frames[0].columns.intersection(extra.columns)])
+        counts[name] = {"added": int((~overlap).sum()), "dropped_overlap": int(overlap.sum())}
+    train = pd.concat(frames, ignore_index=True)
+    return DatasetDict({**splits, "train": Dataset.from_pandas(train, preserve_index=False)}), counts
+
+
 def link_benchmarks(source: str | os.PathLike, target: str | os.PathLike | None = None,
                     default_test: str = "semeval14_restaurants") -> list[Path]:
     """Symlink each benchmark folder of ``source`` into the data directory, plus ``test.csv`` of ``default_test``.

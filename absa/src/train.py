@@ -24,7 +24,7 @@ from datasets import Dataset, DatasetDict
 from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, Trainer, TrainingArguments,
                           set_seed)
 
-from absa.src.data import PACKAGE_DIR, grouped_split, load_benchmark, read_frame
+from absa.src.data import BENCHMARKS, PACKAGE_DIR, add_training_rows, grouped_split, load_benchmark, read_frame
 from absa.src.metrics import classification_metrics
 from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_tokenizer,
                                 save_model_folder, use_bf16)
@@ -52,6 +52,8 @@ class TrainConfig:
                                                                 "bracketed in the text)"})
     class_weights: str = field(default="none", metadata={"help": "none | balanced (cross-entropy weighted by "
                                                                  "inverse class frequency in train)"})
+    extra_train: str | None = field(default=None, metadata={"help": "comma-separated benchmarks whose train rows "
+                                                                      "join the training split (not validation/test)"})
     teacher: str | None = field(default=None, metadata={"help": "exported model folder whose probabilities on the "
                                                                   "train rows are soft targets (distillation)"})
     distill_alpha: float = field(default=0.5, metadata={"help": "weight of the soft-target term (with --teacher)"})
@@ -76,6 +78,9 @@ class TrainConfig:
             raise ValueError(f"input_format must be one of {INPUT_FORMATS}, not {self.input_format!r}")
         if self.class_weights not in ("none", "balanced"):
             raise ValueError(f"class_weights must be 'none' or 'balanced', not {self.class_weights!r}")
+        unknown = set(self.extra_benchmarks()) - set(BENCHMARKS)
+        if unknown:
+            raise ValueError(f"extra_train: unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHMARKS)}")
         if not 0.0 <= self.distill_alpha <= 1.0 or self.distill_temperature <= 0:
             raise ValueError("distill_alpha must be in [0, 1] and distill_temperature > 0")
         if self.teacher is not None and self.class_weights != "none":
@@ -85,6 +90,10 @@ class TrainConfig:
         if self.output_dir is None:
             name = Path(self.train_file).stem if self.train_file else self.dataset
             self.output_dir = str(PACKAGE_DIR / "models" / f"{name}-{self.backbone}-{self.regime}")
+
+
+    def extra_benchmarks(self) -> list[str]:
+        return [name.strip() for name in (self.extra_train or "").split(",") if name.strip()]
 
 
 def git_commit() -> str:
@@ -97,8 +106,9 @@ def git_commit() -> str:
         return "unknown"
 
 
-def load_splits(config: TrainConfig) -> DatasetDict:
-    """train/validation(/test) splits from a benchmark or from explicit files."""
+def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
+    """train/validation(/test) splits from a benchmark or from explicit files, plus the rows of ``extra_train``
+    benchmarks (see ``add_training_rows``) and their counts."""
     if config.train_file is None:
         splits = load_benchmark(config.dataset, config.data_dir, config.val_size, config.seed)
     else:
@@ -111,9 +121,12 @@ def load_splits(config: TrainConfig) -> DatasetDict:
         if config.test_file:
             frames["test"] = read_frame(config.test_file)
         splits = DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in frames.items()})
+    added = {}
+    if config.extra_benchmarks():
+        splits, added = add_training_rows(splits, config.extra_benchmarks(), config.data_dir)
     if config.limit_rows:
         splits = DatasetDict({k: v.select(range(min(config.limit_rows, len(v)))) for k, v in splits.items()})
-    return splits
+    return splits, added
 
 
 def _score(prediction: EvalPrediction) -> dict:
@@ -206,7 +219,7 @@ def train(config: TrainConfig) -> dict:
     """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
     commit = git_commit()  # the code that trains, recorded before anything can change it
     set_seed(config.seed)
-    splits = load_splits(config)
+    splits, added = load_splits(config)
     source = resolve_backbone(config.backbone)
     tokenizer = load_tokenizer(source)
     model = build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
@@ -283,7 +296,7 @@ def train(config: TrainConfig) -> dict:
         "test": evaluate("test") if "test" in encoded else None,
         "validation_history": history,
         "data": {"train": config.train_file or f"{config.dataset}/train.csv",
-                 **{f"n_{k}": len(v) for k, v in splits.items()}},
+                 **{f"n_{k}": len(v) for k, v in splits.items()}, "extra_train": added},
         "trainable_params": trainable,
         "total_params": total,
         "train_seconds": round(train_seconds, 1),
