@@ -155,3 +155,16 @@ def test_single_factor_runs_come_with_their_base_cell(tmp_path):
     runs = ablation.single_factor_runs(ablation.read_ledger(ledger))
     assert sorted(runs["experiment"]) == ["learning_rate", "main", "main", "main"]  # b is nobody's base
     assert set(runs["configuration"]) == {"a lora r16 lr 0.0005", "a lora r16 lr 0.0001"}
+
+
+def test_compare_to_base_pairs_each_experiment_with_its_main_cell(tmp_path):
+    ledger = tmp_path / "results.csv"
+    for row in _ledger_rows({"a": [0.80, 0.81, 0.82], "b": [0.70, 0.71, 0.72]}):
+        ablation.append_row(ledger, row)
+    for seed, value in enumerate([0.90, 0.91, 0.92], 1):
+        ablation.append_row(ledger, dict(_ledger_rows({"a": [value]})[0], experiment="learning_rate", lr=1e-4,
+                                         seed=seed, run_id=f"x{seed}"))
+    table = ablation.compare_to_base(ablation.summarize(ablation.read_ledger(ledger)))
+    assert len(table) == 1 and table["base"].iloc[0] == "a lora r16 lr 0.0005"
+    assert table["val_pn_f1 difference"].iloc[0] == pytest.approx(10.0)
+    assert table["seed spread"].iloc[0] == pytest.approx(2.0) and bool(table["beyond seed spread"].iloc[0])

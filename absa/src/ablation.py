@@ -255,6 +255,27 @@ def compare_to_best(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def compare_to_base(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataFrame:
+    """Every configuration of an experiment other than ``main`` against its ``main`` cell (same dataset, backbone
+    and regime): differences of the means, the seed spread, and whether the difference is beyond it."""
+    rows = []
+    main = summary[summary["experiment"] == "main"]
+    for _, row in summary[summary["experiment"] != "main"].iterrows():
+        base = main[(main["dataset"] == row["dataset"]) & (main["backbone"] == row["backbone"])
+                    & (main["regime"] == row["regime"])]
+        if base.empty:
+            continue
+        base = base.iloc[0]
+        rows.append({"dataset": row["dataset"], "base": label(base), "changed": label(row),
+                     "seeds": f"{base['seeds']} / {row['seeds']}",
+                     f"{score} difference": round(row[f"{score}_mean"] - base[f"{score}_mean"], 2),
+                     "seed spread": round(row[f"{score}_std"] + base[f"{score}_std"], 2),
+                     "test_pn_f1 difference": round(row["test_pn_f1_mean"] - base["test_pn_f1_mean"], 2),
+                     "test_acc difference": round(row["test_acc_mean"] - base["test_acc_mean"], 2),
+                     "beyond seed spread": beyond_seed_spread(base, row, score)})
+    return pd.DataFrame(rows)
+
+
 def _mean_std(row: pd.Series, score: str) -> str:
     mean, std = row[f"{score}_mean"], row[f"{score}_std"]
     return "-" if pd.isna(mean) else f"{mean:.2f}" + ("" if pd.isna(std) else f" ± {std:.2f}")

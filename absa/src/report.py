@@ -151,6 +151,23 @@ def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> st
     ])
 
 
+def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
+    """Each single-factor experiment against the ``main`` cell it changes one thing of."""
+    from absa.src.ablation import compare_to_base, read_ledger, summarize
+
+    frame = read_ledger(ledger)
+    table = compare_to_base(summarize(frame)) if not frame.empty else None
+    if table is None or table.empty:
+        return "_No single-factor runs yet._"
+    lines = ["| dataset | base (main) | changed | seeds | val PN-F1 Δ | seed spread | beyond spread? | test PN-F1 Δ "
+             "| test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
+    for _, r in table.iterrows():
+        lines.append(f"| {r['dataset']} | {r['base']} | {r['changed']} | {r['seeds']} | {r['val_pn_f1 difference']:+.2f} "
+                     f"| {r['seed spread']:.2f} | {'yes' if r['beyond seed spread'] else 'no'} "
+                     f"| {r['test_pn_f1 difference']:+.2f} | {r['test_acc difference']:+.2f} |")
+    return "\n".join(lines)
+
+
 def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
     """Slices and error kinds of the error-analysis notebook (``absa/reports/error_analysis.json``)."""
     e = _load(reports_dir / "error_analysis.json")
@@ -195,7 +212,7 @@ def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"ablation": ablation_block, "errors": errors_block, "robustness": robustness_block, "results": results_table,
+BLOCKS = {"ablation": ablation_block, "single-factor": single_factor_block, "errors": errors_block, "robustness": robustness_block, "results": results_table,
           "speed": speed_table, "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
           "capacity": capacity_table}
 
