@@ -91,8 +91,8 @@ class TrainConfig:
             name = Path(self.train_file).stem if self.train_file else self.dataset
             self.output_dir = str(PACKAGE_DIR / "models" / f"{name}-{self.backbone}-{self.regime}")
 
-
     def extra_benchmarks(self) -> list[str]:
+        """The ``extra_train`` benchmark names as a list."""
         return [name.strip() for name in (self.extra_train or "").split(",") if name.strip()]
 
 
