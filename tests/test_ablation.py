@@ -61,6 +61,27 @@ def test_runner_writes_rows_and_resumes(grid, tmp_path):
     assert calls == [1, 2, 1] and [r["experiment"] for r in rows] == ["other"]
 
 
+def test_filters_and_max_runs_select_one_sitting(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"experiments": [
+        {"name": "main", "backbone": ["minilm", "mpnet"], "dataset": ["semeval14_restaurants", "semeval14_laptops"],
+         "seed": [1, 2, 3]}]}))
+    trained = []
+
+    def fake_train(config):
+        trained.append((config.backbone, config.dataset, config.seed))
+        return {"config": ablation.asdict(config), "validation": {"pn_macro_f1": 0.5, "accuracy": 0.5},
+                "test": None, "best_epoch": 1, "trainable_params": 1, "train_seconds": 1.0, "peak_mem_mb": 1,
+                "device": "cpu", "commit": "x"}
+
+    args = AblationArguments(grid=str(grid), ledger=str(tmp_path / "results.csv"), runs_dir=str(tmp_path / "runs"),
+                             datasets=["semeval14_laptops"], backbones=["mpnet"], max_runs=2)
+    run_grid(args, train_fn=fake_train)
+    assert trained == [("mpnet", "semeval14_laptops", 1), ("mpnet", "semeval14_laptops", 2)]
+    run_grid(args, train_fn=fake_train)  # the next sitting goes on where the last one stopped
+    assert trained[2:] == [("mpnet", "semeval14_laptops", 3)]
+
+
 def test_subprocess_training_round_trip(grid, tmp_path):
     (name, config), *_ = expand(yaml.safe_load(grid.read_text()))
     config.output_dir = str(tmp_path / "run")

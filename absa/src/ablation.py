@@ -1,6 +1,7 @@
 """Resumable ablation runner: a grid file -> one training run per configuration -> one ledger row per finished run.
 
-    python -m absa.src.ablation [--grid absa/models/ablation/grid.yaml] [--only main] [--dry_run]
+    python -m absa.src.ablation [--grid absa/models/ablation/grid.yaml] [--only main] [--datasets D ...] [--backbones B ...]
+        [--max_runs N] [--dry_run]
 
 Each experiment in the grid expands its list-valued fields into all combinations; every field is a ``TrainConfig``
 field. A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid
@@ -49,6 +50,9 @@ class AblationArguments:
     ledger: str = field(default=str(ABLATION_DIR / "results.csv"), metadata={"help": "CSV, one row per run"})
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "exported models (git-ignored)"})
     only: list[str] | None = field(default=None, metadata={"help": "run only these experiment names"})
+    datasets: list[str] | None = field(default=None, metadata={"help": "run only runs on these datasets"})
+    backbones: list[str] | None = field(default=None, metadata={"help": "run only runs with these backbones"})
+    max_runs: int | None = field(default=None, metadata={"help": "stop after this many runs (one sitting)"})
     dry_run: bool = field(default=False, metadata={"help": "list the runs still to do, train nothing"})
 
 
@@ -150,11 +154,15 @@ def train_in_subprocess(config: TrainConfig) -> dict:
 def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict]:
     """Train every run of the grid not yet in the ledger; returns the rows written in this call."""
     grid = yaml.safe_load(Path(args.grid).read_text())
-    runs = [(name, config) for name, config in expand(grid) if not args.only or name in args.only]
+    runs = [(name, config) for name, config in expand(grid)
+            if (not args.only or name in args.only) and (not args.datasets or config.dataset in args.datasets)
+            and (not args.backbones or config.backbone in args.backbones)]
     ledger = Path(args.ledger)
     done = finished_runs(ledger)
     todo = [(name, config) for name, config in runs if run_id(config) not in done]
-    print(f"{len(runs)} runs in the grid, {len(runs) - len(todo)} already in {ledger}, {len(todo)} to do")
+    print(f"{len(runs)} runs selected, {len(runs) - len(todo)} already in {ledger}, {len(todo)} to do")
+    if args.max_runs is not None:
+        todo = todo[:args.max_runs]
     rows = []
     for name, config in tqdm(todo, desc="ablation", unit="run", disable=args.dry_run):
         rid = run_id(config)
