@@ -32,3 +32,15 @@ def test_render_block_needs_markers():
     assert render_block(f"a\n{start}\nold\n{end}\nb", "new") == f"a\n{start}\nnew\n{end}\nb"
     with pytest.raises(ValueError):
         render_block("no markers", "new")
+
+
+def test_ensembles_block_shows_members_and_ensemble(tmp_path):
+    from absa.src.report import ensembles_block
+
+    assert "python -m absa.src.ensemble" in ensembles_block(tmp_path)  # nothing measured yet
+    entry = {"dataset": "d", "configuration": "minilm full lr 3e-05", "seeds": [1, 2],
+             "members": {"test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+             "ensemble": {"test_pn_f1": 83.5, "test_acc": 75.25}}
+    (tmp_path / "ensembles.json").write_text(json.dumps([entry]))
+    row = ensembles_block(tmp_path).splitlines()[2]
+    assert row == "| d | minilm full lr 3e-05 | 2 | 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) | 75.25 |"
