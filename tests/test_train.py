@@ -144,3 +144,26 @@ def test_load_splits_adds_extra_benchmark_rows_to_train_only(synthetic_dataset, 
     assert counts == {"mams": {"added": len(extra), "dropped_overlap": 0}}
     assert len(joined["train"]) == len(alone["train"]) + len(extra)
     assert joined["validation"]["text"] == alone["validation"]["text"]
+
+
+def test_git_commit_is_dirty_for_code_changes_only(tmp_path):
+    import subprocess
+
+    from absa.src.train import git_commit
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "absa" / "src").mkdir(parents=True)
+    (tmp_path / "absa" / "src" / "train.py").write_text("x = 1\n")
+    (tmp_path / "absa" / "results.csv").write_text("run_id\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "init")
+    head = git_commit(tmp_path / "absa")
+    assert len(head) == 40
+    (tmp_path / "absa" / "results.csv").write_text("run_id\nabc\n")  # a ledger row is a result, not code
+    assert git_commit(tmp_path / "absa") == head
+    (tmp_path / "absa" / "src" / "train.py").write_text("x = 2\n")
+    assert git_commit(tmp_path / "absa") == head + "-dirty"

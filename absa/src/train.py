@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import resource
 import shutil
 import subprocess
@@ -96,10 +97,15 @@ class TrainConfig:
         return [name.strip() for name in (self.extra_train or "").split(",") if name.strip()]
 
 
-def git_commit() -> str:
+CODE_PATHS = [":(top)absa/src", ":(top)requirements.txt"]
+
+
+def git_commit(repo: str | os.PathLike = PACKAGE_DIR) -> str:
+    """HEAD of the repository, with ``-dirty`` when the training code or the pins differ from it (results files
+    such as the ablation ledger, which the runner itself changes between runs, do not count)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PACKAGE_DIR, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PACKAGE_DIR,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS], cwd=repo,
                                capture_output=True, text=True).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
