@@ -149,3 +149,16 @@ def test_extra_training_rows_never_include_an_evaluated_sentence(tmp_path):
     assert len(joined["train"]) == len(splits["train"]) + 2
     assert {"The soup was hot.", "Nice view."} <= set(joined["train"]["text"])
     assert joined["validation"]["text"] == splits["validation"]["text"] and len(joined["test"]) == 1
+
+
+def test_upsert_json_entry_replaces_the_entry_with_the_same_keys(tmp_path):
+    import json
+
+    from absa.src.data import upsert_json_entry
+
+    path = tmp_path / "report.json"
+    upsert_json_entry(path, {"model": "a", "dataset": "d", "score": 1}, keys=("model", "dataset"))
+    upsert_json_entry(path, {"model": "b", "dataset": "d", "score": 2}, keys=("model", "dataset"))
+    upsert_json_entry(path, {"model": "a", "dataset": "d", "score": 3}, keys=("model", "dataset"))
+    assert json.loads(path.read_text()) == [{"model": "b", "dataset": "d", "score": 2},
+                                            {"model": "a", "dataset": "d", "score": 3}]

@@ -47,6 +47,14 @@ def write_json(path: str | os.PathLike, content: object) -> Path:
     return path
 
 
+def upsert_json_entry(path: str | os.PathLike, entry: dict, keys: tuple[str, ...]) -> Path:
+    """Add ``entry`` to the JSON list at ``path``, replacing any entry with the same values of ``keys``."""
+    path = Path(path)
+    entries = json.loads(path.read_text()) if path.exists() else []
+    same = tuple(entry[k] for k in keys)
+    return write_json(path, [e for e in entries if tuple(e[k] for k in keys) != same] + [entry])
+
+
 def _rows(mask: pd.Series) -> str:
     """File line numbers (the header is line 1) of the rows where ``mask`` holds, shortened."""
     lines = [str(i + 2) for i in mask[mask].index[:_SHOWN_ROWS]]

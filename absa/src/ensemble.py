@@ -12,7 +12,6 @@ one entry per (dataset, backbone).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pandas as pd
 from transformers import HfArgumentParser
 
 from absa.src.ablation import ABLATION_DIR, CONFIG_COLUMNS, label, read_ledger, summarize
-from absa.src.data import PACKAGE_DIR, load_benchmark, write_json
+from absa.src.data import PACKAGE_DIR, load_benchmark, upsert_json_entry
 from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
 
@@ -75,10 +74,7 @@ def run(args: EnsembleArguments) -> dict:
         "members": {name: [round(100 * m[key], 2) for m in members] for key, name in scores.items()},
         "ensemble": {name: round(100 * ensemble[key], 2) for key, name in scores.items()},
     }
-    output = Path(args.output)
-    entries = json.loads(output.read_text()) if output.exists() else []
-    entries = [e for e in entries if (e["dataset"], e["backbone"]) != (args.dataset, args.backbone)] + [entry]
-    write_json(output, entries)
+    upsert_json_entry(args.output, entry, keys=("dataset", "backbone"))
     return entry
 
 

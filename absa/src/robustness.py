@@ -17,7 +17,6 @@ rows, and the share of originally-correct rows that the perturbation makes wrong
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 from transformers import HfArgumentParser
 
-from absa.src.data import PACKAGE_DIR, load_benchmark, write_json
+from absa.src.data import PACKAGE_DIR, load_benchmark, upsert_json_entry
 from absa.src.predict import Predictor
 
 NEGATIVE, POSITIVE = 0, 2
@@ -113,10 +112,7 @@ def run(args: RobustnessArguments) -> dict:
     entry = {"model": Path(args.model).resolve().name, "dataset": args.dataset, "test_rows": len(test),
              "probes": {"add_opposite": score_probe(predictor, add_opposite(test, frequent_aspects(train), args.seed)),
                         "flip_target": score_probe(predictor, flip_target(test))}}
-    output = Path(args.output)
-    entries = json.loads(output.read_text()) if output.exists() else []
-    entries = [e for e in entries if (e["model"], e["dataset"]) != (entry["model"], entry["dataset"])] + [entry]
-    write_json(output, entries)
+    upsert_json_entry(args.output, entry, keys=("model", "dataset"))
     return entry
 
 
