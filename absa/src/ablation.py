@@ -1,7 +1,7 @@
 """Resumable ablation runner: a grid file -> one training run per configuration -> one ledger row per finished run.
 
-    python -m absa.src.ablation [--grid absa/models/ablation/grid.yaml] [--only main] [--datasets D ...] [--backbones B ...]
-        [--max_runs N] [--dry_run]
+    python -m absa.src.ablation [--grid absa/models/ablation/grid.yaml] [--only main] [--dry_run]
+        [--datasets D ...] [--backbones B ...] [--max_runs N]
 
 Each experiment in the grid expands its list-valued fields into all combinations; every field is a ``TrainConfig``
 field. A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid

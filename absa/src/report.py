@@ -219,19 +219,20 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
         return "_No seed ensemble yet: run `python -m absa.src.ensemble`._"
     lines = ["| dataset | cell (chosen on validation) | seeds | test PN-F1: members | ensemble | test acc: members "
              "| ensemble |", "|---|---|---|---|---|---|---|"]
+
+    def spread(values: list[float]) -> str:
+        return f"{sum(values) / len(values):.2f} (" + ", ".join(f"{v:.2f}" for v in values) + ")"
+
     for e in entries:
         members, ensemble = e["members"], e["ensemble"]
-
-        def spread(values: list[float]) -> str:
-            return f"{sum(values) / len(values):.2f} (" + ", ".join(f"{v:.2f}" for v in values) + ")"
-
         lines.append(f"| {e['dataset']} | {e['configuration']} | {len(e['seeds'])} | {spread(members['test_pn_f1'])} "
                      f"| {ensemble['test_pn_f1']:.2f} | {spread(members['test_acc'])} | {ensemble['test_acc']:.2f} |")
     return "\n".join(lines)
 
 
 BLOCKS = {"ablation": ablation_block, "single-factor": single_factor_block, "ensembles": ensembles_block,
-          "errors": errors_block, "robustness": robustness_block, "results": results_table, "speed": speed_table, "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
+          "errors": errors_block, "robustness": robustness_block, "results": results_table, "speed": speed_table,
+          "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
           "capacity": capacity_table}
 
 
