@@ -46,6 +46,29 @@ def csv_file(tmp_path):
     return write
 
 
+@pytest.fixture
+def write_ledger():
+    """Write an ablation ledger (CSV) from tuples ``(run_id, dataset, lr, seed, val_pn_f1, test score)``: MiniLM full
+    runs of experiment ``main`` that differ only in learning rate; the test score fills every test column."""
+    import csv
+
+    from absa.src.ablation import LEDGER_COLUMNS
+
+    def write(path: Path, rows: list[tuple]) -> Path:
+        with open(path, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS)
+            writer.writeheader()
+            for run_id, dataset, lr, seed, val, test in rows:
+                writer.writerow({**{c: "" for c in LEDGER_COLUMNS}, "run_id": run_id, "experiment": "main",
+                                 "dataset": dataset, "backbone": "minilm", "regime": "full", "input_format": "pair",
+                                 "class_weights": "none", "lr": lr, "epochs": 5, "seed": seed, "best_epoch": 1,
+                                 "val_pn_f1": val, "test_pn_f1": test, "test_acc": test, "test_macro_f1": test,
+                                 "trainable_params": 1, "train_seconds": 1, "peak_mem_mb": 1})
+        return path
+
+    return write
+
+
 @pytest.fixture(scope="session")
 def synthetic_dataset(tmp_path_factory) -> Path:
     """A benchmark-shaped folder: train.csv (45 rows) and test.csv (45 rows)."""

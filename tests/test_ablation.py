@@ -136,6 +136,17 @@ def test_compare_to_best_uses_validation_not_test(tmp_path):
     assert table["val_pn_f1 difference"].tolist() == [-11.0] and table["beyond seed spread"].tolist() == [True]
 
 
+def test_single_seed_configuration_is_not_the_reference_and_stays_undecided(tmp_path):
+    ledger = tmp_path / "results.csv"
+    for row in _ledger_rows({"a": [0.80, 0.82, 0.84], "b": [0.70, 0.71, 0.72], "c": [0.99]}):
+        ablation.append_row(ledger, row)
+    table = ablation.compare_to_best(ablation.summarize(ablation.read_ledger(ledger)))
+    assert table["best (by validation)"].unique().tolist() == ["a lora r16 lr 0.0005"]  # not c, one seed only
+    verdicts = dict(zip(table["other"], table["beyond seed spread"]))
+    assert verdicts == {"b lora r16 lr 0.0005": True, "c lora r16 lr 0.0005": None}
+    assert [ablation.spread_verdict(v) for v in verdicts.values()] == ["beyond", "undecided (one seed)"]
+
+
 def test_every_ledger_run_keeps_its_id_in_the_grid():
     """Resumability: runs finished before a TrainConfig field was added must still be found, not trained again."""
     grid = yaml.safe_load((ablation.ABLATION_DIR / "grid.yaml").read_text())

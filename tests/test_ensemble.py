@@ -1,31 +1,16 @@
-import csv
 import json
 
 import pytest
 
-from absa.src.ablation import LEDGER_COLUMNS, read_ledger
+from absa.src.ablation import read_ledger
 from absa.src.ensemble import EnsembleArguments, best_cell, run
 
 
-def _row(run_id: str, dataset: str, lr: float, seed: int, val: float, test: float) -> dict:
-    return {**{c: "" for c in LEDGER_COLUMNS}, "run_id": run_id, "experiment": "main", "dataset": dataset,
-            "backbone": "minilm", "regime": "full", "input_format": "pair", "class_weights": "none", "lr": lr,
-            "epochs": 5, "seed": seed, "best_epoch": 1, "val_pn_f1": val, "test_pn_f1": test, "test_acc": test,
-            "test_macro_f1": test, "trainable_params": 1, "train_seconds": 1, "peak_mem_mb": 1}
-
-
-def _write_ledger(path, rows: list[dict]) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def test_best_cell_is_chosen_on_validation_among_cells_with_enough_seeds(tmp_path):
-    rows = [_row("a1", "d", 3e-5, 1, 0.80, 0.90), _row("a2", "d", 3e-5, 2, 0.82, 0.90),  # best on test
-            _row("b1", "d", 1e-4, 1, 0.85, 0.70), _row("b2", "d", 1e-4, 2, 0.84, 0.70),  # best on validation
-            _row("c1", "d", 1e-3, 1, 0.99, 0.99)]  # one seed only
-    _write_ledger(tmp_path / "results.csv", rows)
+def test_best_cell_is_chosen_on_validation_among_cells_with_enough_seeds(write_ledger, tmp_path):
+    rows = [("a1", "d", 3e-5, 1, 0.80, 0.90), ("a2", "d", 3e-5, 2, 0.82, 0.90),  # best on test
+            ("b1", "d", 1e-4, 1, 0.85, 0.70), ("b2", "d", 1e-4, 2, 0.84, 0.70),  # best on validation
+            ("c1", "d", 1e-3, 1, 0.99, 0.99)]  # one seed only
+    write_ledger(tmp_path / "results.csv", rows)
     ledger = read_ledger(tmp_path / "results.csv")
     assert best_cell(ledger, "d", "minilm")["run_id"].tolist() == ["b1", "b2"]
     assert best_cell(ledger, "d", "minilm", min_seeds=1)["run_id"].tolist() == ["c1"]
@@ -33,14 +18,14 @@ def test_best_cell_is_chosen_on_validation_among_cells_with_enough_seeds(tmp_pat
         best_cell(ledger, "d", "mpnet")
 
 
-def test_ensemble_of_identical_members_scores_like_one_member(tiny_model, synthetic_dataset, tmp_path):
+def test_ensemble_of_identical_members_scores_like_one_member(tiny_model, synthetic_dataset, write_ledger, tmp_path):
     model_dir, metrics = tiny_model
     dataset = synthetic_dataset.name
     (tmp_path / "runs").mkdir()
     for run_id in ("s1", "s2"):
         (tmp_path / "runs" / run_id).symlink_to(model_dir, target_is_directory=True)
-    _write_ledger(tmp_path / "results.csv", [_row("s1", dataset, 3e-5, 1, 0.8, 0.8),
-                                             _row("s2", dataset, 3e-5, 2, 0.8, 0.8)])
+    write_ledger(tmp_path / "results.csv", [("s1", dataset, 3e-5, 1, 0.8, 0.8),
+                                            ("s2", dataset, 3e-5, 2, 0.8, 0.8)])
     args = EnsembleArguments(dataset=dataset, ledger=str(tmp_path / "results.csv"), runs_dir=str(tmp_path / "runs"),
                              data_dir=str(synthetic_dataset.parent), output=str(tmp_path / "ensembles.json"))
     entry = run(args)
@@ -52,10 +37,10 @@ def test_ensemble_of_identical_members_scores_like_one_member(tiny_model, synthe
     assert len(json.loads((tmp_path / "ensembles.json").read_text())) == 1
 
 
-def test_missing_run_folders_say_how_to_get_them(synthetic_dataset, tmp_path):
+def test_missing_run_folders_say_how_to_get_them(synthetic_dataset, write_ledger, tmp_path):
     dataset = synthetic_dataset.name
-    _write_ledger(tmp_path / "results.csv", [_row("gone1", dataset, 3e-5, 1, 0.8, 0.8),
-                                             _row("gone2", dataset, 3e-5, 2, 0.8, 0.8)])
+    write_ledger(tmp_path / "results.csv", [("gone1", dataset, 3e-5, 1, 0.8, 0.8),
+                                            ("gone2", dataset, 3e-5, 2, 0.8, 0.8)])
     args = EnsembleArguments(dataset=dataset, ledger=str(tmp_path / "results.csv"), runs_dir=str(tmp_path / "runs"),
                              data_dir=str(synthetic_dataset.parent), output=str(tmp_path / "ensembles.json"))
     with pytest.raises(FileNotFoundError, match="absa.src.ablation"):

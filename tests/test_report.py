@@ -27,6 +27,20 @@ def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
     assert f"| {100 * test_pn:.2f} |" in rows[0]
 
 
+def test_promoted_model_quotes_its_configuration_over_seeds(tiny_model, tmp_path):
+    folder, _ = tiny_model
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["promoted"] = {"run_id": "b2", "configuration": "minilm lora r16 lr 0.0005", "seeds": [1, 2, 3],
+                           "selected_by": "validation",
+                           "configuration_scores_percent": {"test_pn_f1": {"mean": 70.0, "std": 10.0},
+                                                            "test_acc": {"mean": 65.5, "std": 1.25}}}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
+    table = results_table(tmp_path)
+    assert table.splitlines()[2].startswith("| `d` | minilm | lora |")
+    assert "over its 3 seeds the configuration scores test PN-F1 70.00 ± 10.00, accuracy 65.50 ± 1.25." in table
+
+
 def test_render_block_needs_markers():
     start, end = markers("results")
     assert render_block(f"a\n{start}\nold\n{end}\nb", "new") == f"a\n{start}\nnew\n{end}\nb"

@@ -211,13 +211,19 @@ def summarize(ledger: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def beyond_seed_spread(a: pd.Series, b: pd.Series, score: str = "val_pn_f1") -> bool:
+def beyond_seed_spread(a: pd.Series, b: pd.Series, score: str = "val_pn_f1") -> bool | None:
     """Whether two summary rows differ by more than their seed spread: |mean a - mean b| > std a + std b.
 
-    A deliberately simple and conservative rule for three seeds; it needs a std, so at least two seeds on each side.
+    A deliberately simple and conservative rule for three seeds; it needs a std, so at least two seeds on each side,
+    and is ``None`` (undecided) otherwise.
     """
     spread = a[f"{score}_std"] + b[f"{score}_std"]
-    return bool(pd.notna(spread) and abs(a[f"{score}_mean"] - b[f"{score}_mean"]) > spread)
+    return None if pd.isna(spread) else bool(abs(a[f"{score}_mean"] - b[f"{score}_mean"]) > spread)
+
+
+def spread_verdict(beyond: bool | None) -> str:
+    """``beyond_seed_spread`` in words: ``beyond``, ``within``, or ``undecided (one seed)``."""
+    return "undecided (one seed)" if beyond is None else ("beyond" if beyond else "within")
 
 
 def label(row: pd.Series) -> str:
@@ -247,11 +253,13 @@ def single_factor_runs(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare_to_best(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataFrame:
-    """Per dataset, every configuration against the one with the best mean validation score: the difference of
-    means in ``score`` and in test PN-F1, the seed spread, and whether the difference is beyond it."""
+    """Per dataset, every configuration against the one with the best mean validation score among those with 2+
+    seeds (any, if none has): the difference of means in ``score`` and in test PN-F1, the seed spread, and whether
+    the difference is beyond it (``None`` where one side has a single seed)."""
     rows = []
     for dataset, part in summary.groupby("dataset", sort=False):
-        best = part.loc[part["val_pn_f1_mean"].idxmax()]
+        candidates = part[part["seeds"] >= 2] if (part["seeds"] >= 2).any() else part
+        best = candidates.loc[candidates["val_pn_f1_mean"].idxmax()]
         for _, row in part.iterrows():
             if row.name == best.name:
                 continue

@@ -25,12 +25,16 @@ from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
 
 
-def best_cell(ledger: pd.DataFrame, dataset: str, backbone: str, min_seeds: int = 2) -> pd.DataFrame:
+def best_cell(ledger: pd.DataFrame, dataset: str, backbone: str | None, min_seeds: int = 2) -> pd.DataFrame:
     """The ledger rows (one per seed) of the configuration with the best mean validation PN-F1 on this dataset and
-    backbone, among configurations with at least ``min_seeds`` seeds."""
-    summary = summarize(ledger[(ledger["dataset"] == dataset) & (ledger["backbone"] == backbone)])
+    backbone (``None``: any backbone), among configurations with at least ``min_seeds`` seeds."""
+    rows = ledger[ledger["dataset"] == dataset]
+    if backbone is not None:
+        rows = rows[rows["backbone"] == backbone]
+    summary = summarize(rows)
     if summary.empty or (summary["seeds"] >= min_seeds).sum() == 0:
-        raise ValueError(f"no configuration of {backbone} on {dataset} has {min_seeds}+ seeds in the ledger")
+        raise ValueError(f"no configuration of {backbone or 'any backbone'} on {dataset} has {min_seeds}+ seeds "
+                         "in the ledger")
     summary = summary[summary["seeds"] >= min_seeds]
     best = summary.loc[summary["val_pn_f1_mean"].idxmax()]
     same = (ledger[CONFIG_COLUMNS].astype(str) == best[CONFIG_COLUMNS].astype(str)).all(axis=1)

@@ -52,6 +52,15 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
             f"| {pct(test, 'accuracy')} | {pct(test, 'macro_f1')} | {m['trainable_params'] / 1e6:.1f}M "
             f"| {m['train_seconds'] / 60:.0f} min on {m['device']} |"
         )
+    for name, m in model_metrics(models_dir).items():
+        if "promoted" in m:
+            p, scores = m["promoted"], m["promoted"]["configuration_scores_percent"]
+            lines.append(
+                f"\n`{name}` is grid run `{p['run_id']}` ({p['configuration']}), chosen on validation by "
+                f"`absa.src.promote`; over its {len(p['seeds'])} seeds the configuration scores test PN-F1 "
+                f"{scores['test_pn_f1']['mean']:.2f} ± {scores['test_pn_f1']['std']:.2f}, accuracy "
+                f"{scores['test_acc']['mean']:.2f} ± {scores['test_acc']['std']:.2f}."
+            )
     return "\n".join(lines)
 
 
@@ -153,7 +162,7 @@ def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> st
 
 def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
     """Each single-factor experiment against the ``main`` cell it changes one thing of."""
-    from absa.src.ablation import compare_to_base, read_ledger, summarize
+    from absa.src.ablation import compare_to_base, read_ledger, spread_verdict, summarize
 
     frame = read_ledger(ledger)
     table = compare_to_base(summarize(frame)) if not frame.empty else None
@@ -163,7 +172,7 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
              "| test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         lines.append(f"| {r['dataset']} | {r['base']} | {r['changed']} | {r['seeds']} | {r['val_pn_f1 difference']:+.2f} "
-                     f"| {r['seed spread']:.2f} | {'yes' if r['beyond seed spread'] else 'no'} "
+                     f"| {r['seed spread']:.2f} | {spread_verdict(r['beyond seed spread'])} "
                      f"| {r['test_pn_f1 difference']:+.2f} | {r['test_acc difference']:+.2f} |")
     return "\n".join(lines)
 

@@ -1,0 +1,74 @@
+"""Promote the best ablation run of a benchmark to its per-benchmark folder, ``absa/models/<dataset>``.
+
+    python -m absa.src.promote --dataset semeval14_laptops [--backbone mpnet] [--min_seeds 3]
+
+Chosen on validation only: the configuration with the best mean validation PN-F1 among those with at least
+``min_seeds`` seeds in the ledger (any backbone unless one is named), then its seed with the best validation PN-F1.
+The run's exported folder is copied as it is; its ``metrics.json`` gains a ``promoted`` entry with the run id, the
+rule that chose it and the configuration's test scores over all its seeds (mean ± std), which is the number to quote
+for the configuration: the promoted seed's own test score is one draw from it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from transformers import HfArgumentParser
+
+from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize
+from absa.src.data import PACKAGE_DIR
+from absa.src.ensemble import best_cell
+
+
+@dataclass
+class PromoteArguments:
+    dataset: str = "semeval14_laptops"
+    backbone: str | None = field(default=None, metadata={"help": "only this backbone (default: any)"})
+    min_seeds: int = field(default=3, metadata={"help": "only configurations with at least this many seeds"})
+    ledger: str = str(ABLATION_DIR / "results.csv")
+    runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
+    models_dir: str = str(PACKAGE_DIR / "models")
+    overwrite: bool = field(default=False, metadata={"help": "replace an existing absa/models/<dataset>"})
+
+
+def promote(args: PromoteArguments) -> Path:
+    """Copy the chosen run folder to ``models_dir/<dataset>`` and return that path."""
+    cell = best_cell(read_ledger(args.ledger), args.dataset, args.backbone, args.min_seeds)
+    chosen = cell.loc[cell["val_pn_f1"].idxmax()]
+    source = Path(args.runs_dir) / chosen["run_id"]
+    target = Path(args.models_dir) / args.dataset
+    if not (source / "metrics.json").exists():
+        raise FileNotFoundError(f"run folder {source} not found; the runner keeps it under its runs_dir "
+                                "(git-ignored), so re-run that configuration with python -m absa.src.ablation")
+    if target.is_symlink() or (target.exists() and not args.overwrite):
+        raise FileExistsError(f"{target} exists; pass --overwrite to replace it")
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint*"))
+
+    summary = summarize(cell).iloc[0]
+    metrics = json.loads((target / "metrics.json").read_text())
+    metrics["promoted"] = {
+        "run_id": chosen["run_id"], "experiment": chosen["experiment"], "configuration": label(summary),
+        "selected_by": f"best mean validation PN-F1 among configurations with {args.min_seeds}+ seeds, "
+                       "then the seed with the best validation PN-F1",
+        "seeds": [int(s) for s in cell["seed"]],
+        "configuration_scores_percent": {c: {"mean": round(float(summary[f"{c}_mean"]), 2),
+                                     "std": round(float(summary[f"{c}_std"]), 2)} for c in SCORE_COLUMNS},
+    }
+    (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return target
+
+
+def main() -> None:
+    (args,) = HfArgumentParser(PromoteArguments).parse_args_into_dataclasses()
+    target = promote(args)
+    promoted = json.loads((target / "metrics.json").read_text())["promoted"]
+    print(f"{promoted['configuration']} ({promoted['experiment']}), run {promoted['run_id']} -> {target}")
+
+
+if __name__ == "__main__":
+    main()
