@@ -30,6 +30,8 @@ def test_promotes_best_validation_seed_of_best_validation_cell(tiny_model, write
     assert promoted["test"] == metrics["test"]  # the run's own scores are kept as they were
     assert promoted["promoted"]["run_id"] == "b2" and promoted["promoted"]["seeds"] == [1, 2, 3]
     assert promoted["promoted"]["configuration_scores_percent"]["test_pn_f1"] == {"mean": 70.0, "std": 10.0}
+    card = (target / "README.md").read_text()
+    assert card.startswith("# d\n") and "grid run `b2`" in card and "70.00 ± 10.00" in card
 
     with pytest.raises(FileExistsError, match="--overwrite"):
         promote(args)

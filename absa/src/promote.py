@@ -4,9 +4,9 @@
 
 Chosen on validation only: the configuration with the best mean validation PN-F1 among those with at least
 ``min_seeds`` seeds in the ledger (any backbone unless one is named), then its seed with the best validation PN-F1.
-The run's exported folder is copied as it is; its ``metrics.json`` gains a ``promoted`` entry with the run id, the
+The run's exported folder is copied; its ``metrics.json`` gains a ``promoted`` entry with the run id, the
 rule that chose it and the configuration's test scores over all its seeds (mean ± std), which is the number to quote
-for the configuration: the promoted seed's own test score is one draw from it.
+for the configuration: the promoted seed's own test score is one draw from it. The model card is rewritten to say so.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from transformers import HfArgumentParser
 from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize
 from absa.src.data import PACKAGE_DIR
 from absa.src.ensemble import best_cell
+from absa.src.report import promoted_summary
+from absa.src.train import write_model_card
 
 
 @dataclass
@@ -57,9 +59,10 @@ def promote(args: PromoteArguments) -> Path:
                        "then the seed with the best validation PN-F1",
         "seeds": [int(s) for s in cell["seed"]],
         "configuration_scores_percent": {c: {"mean": round(float(summary[f"{c}_mean"]), 2),
-                                     "std": round(float(summary[f"{c}_std"]), 2)} for c in SCORE_COLUMNS},
+                                             "std": round(float(summary[f"{c}_std"]), 2)} for c in SCORE_COLUMNS},
     }
     (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_model_card(target, metrics, note=f"`{target.name}` is {promoted_summary(metrics['promoted'])}")
     return target
 
 

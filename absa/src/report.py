@@ -52,16 +52,18 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
             f"| {pct(test, 'accuracy')} | {pct(test, 'macro_f1')} | {m['trainable_params'] / 1e6:.1f}M "
             f"| {m['train_seconds'] / 60:.0f} min on {m['device']} |"
         )
-    for name, m in model_metrics(models_dir).items():
-        if "promoted" in m:
-            p, scores = m["promoted"], m["promoted"]["configuration_scores_percent"]
-            lines.append(
-                f"\n`{name}` is grid run `{p['run_id']}` ({p['configuration']}), chosen on validation by "
-                f"`absa.src.promote`; over its {len(p['seeds'])} seeds the configuration scores test PN-F1 "
-                f"{scores['test_pn_f1']['mean']:.2f} ± {scores['test_pn_f1']['std']:.2f}, accuracy "
-                f"{scores['test_acc']['mean']:.2f} ± {scores['test_acc']['std']:.2f}."
-            )
+    lines += [f"\n`{name}` is {promoted_summary(m['promoted'])}"
+              for name, m in model_metrics(models_dir).items() if "promoted" in m]
     return "\n".join(lines)
+
+
+def promoted_summary(promoted: dict) -> str:
+    """One sentence on where a promoted model comes from and how its configuration scores over seeds."""
+    scores = promoted["configuration_scores_percent"]
+    return (f"grid run `{promoted['run_id']}` ({promoted['configuration']}), chosen on validation by "
+            f"`absa.src.promote`; over its {len(promoted['seeds'])} seeds the configuration scores test PN-F1 "
+            f"{scores['test_pn_f1']['mean']:.2f} ± {scores['test_pn_f1']['std']:.2f}, accuracy "
+            f"{scores['test_acc']['mean']:.2f} ± {scores['test_acc']['std']:.2f}.")
 
 
 def _load(path: Path) -> dict | None:

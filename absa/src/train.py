@@ -193,8 +193,12 @@ def _best_epoch(trainer: Trainer) -> tuple[float, dict, list[dict]]:
     return best["epoch"], best, history
 
 
-def write_model_card(folder: Path, result: dict) -> None:
+def write_model_card(folder: Path, result: dict, note: str = "") -> None:
+    """The model card ``README.md`` from the folder's metrics (``result``), with an optional closing paragraph;
+    paths inside the repository are shown relative to it."""
     config, val, test = result["config"], result["validation"], result.get("test")
+    repo = PACKAGE_DIR.parent.resolve()
+    shown = folder.resolve().relative_to(repo) if folder.resolve().is_relative_to(repo) else folder
     rows = [f"| validation (epoch {result['best_epoch']:g}) | {100 * val['pn_macro_f1']:.2f} | "
             f"{100 * val['accuracy']:.2f} | {100 * val['macro_f1']:.2f} |"]
     if test:
@@ -215,9 +219,11 @@ def write_model_card(folder: Path, result: dict) -> None:
         f"Training time: {result['train_seconds']:.0f} s on {result['device']}. Commit `{result['commit']}`.",
         "",
         "Every number here comes from `metrics.json` in this folder. Use it with",
-        f"`python absa/src/evaluation.py --model {folder}` or `absa.src.predict.Predictor('{folder}')`.",
+        f"`python absa/src/evaluation.py --model {shown}` or `absa.src.predict.Predictor('{shown}')`.",
         "",
     ]
+    if note:
+        card += [note, ""]
     (folder / "README.md").write_text("\n".join(card))
 
 
