@@ -19,7 +19,7 @@ from pathlib import Path
 from transformers import HfArgumentParser
 
 from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize
-from absa.src.data import PACKAGE_DIR
+from absa.src.data import PACKAGE_DIR, write_json
 from absa.src.ensemble import best_cell
 from absa.src.report import promoted_summary
 from absa.src.train import write_model_card
@@ -61,7 +61,7 @@ def promote(args: PromoteArguments) -> Path:
         "configuration_scores_percent": {c: {"mean": round(float(summary[f"{c}_mean"]), 2),
                                              "std": round(float(summary[f"{c}_std"]), 2)} for c in SCORE_COLUMNS},
     }
-    (target / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_json(target / "metrics.json", metrics)
     write_model_card(target, metrics, note=f"`{target.name}` is {promoted_summary(metrics['promoted'])}")
     return target
 

@@ -39,7 +39,8 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
         "| test macro-F1 | trainable params | train time |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, m in model_metrics(models_dir).items():
+    models = model_metrics(models_dir)
+    for name, m in models.items():
         config, val, test = m["config"], m["validation"], m["test"] or {}
 
         def pct(split: dict, key: str) -> str:
@@ -53,7 +54,7 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
             f"| {m['train_seconds'] / 60:.0f} min on {m['device']} |"
         )
     lines += [f"\n`{name}` is {promoted_summary(m['promoted'])}"
-              for name, m in model_metrics(models_dir).items() if "promoted" in m]
+              for name, m in models.items() if "promoted" in m]
     return "\n".join(lines)
 
 
