@@ -167,3 +167,13 @@ def test_git_commit_is_dirty_for_code_changes_only(tmp_path):
     assert git_commit(tmp_path / "absa") == head
     (tmp_path / "absa" / "src" / "train.py").write_text("x = 2\n")
     assert git_commit(tmp_path / "absa") == head + "-dirty"
+
+
+def test_git_commit_outside_a_repository_falls_back_to_the_environment(tmp_path, monkeypatch):
+    from absa.src.train import git_commit
+
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above tmp_path is found
+    monkeypatch.delenv("ABSA_GIT_COMMIT", raising=False)
+    assert git_commit(tmp_path) == "unknown"
+    monkeypatch.setenv("ABSA_GIT_COMMIT", "0" * 40)
+    assert git_commit(tmp_path) == "0" * 40

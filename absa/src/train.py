@@ -109,7 +109,8 @@ def git_commit(repo: str | os.PathLike = PACKAGE_DIR) -> str:
                                capture_output=True, text=True).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        # A copy of the tree without .git (e.g. shipped to a GPU machine) names its commit in $ABSA_GIT_COMMIT.
+        return os.environ.get("ABSA_GIT_COMMIT", "unknown")
 
 
 def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
