@@ -110,7 +110,8 @@ def test_summary_is_mean_and_std_over_seeds(tmp_path):
     assert summary["backbone"].tolist() == ["a", "b", "c"] and summary["seeds"].tolist() == [3, 3, 3]
     assert summary["val_pn_f1_mean"].tolist() == pytest.approx([82.0, 71.0, 85.0])
     assert summary["val_pn_f1_std"].tolist() == pytest.approx([2.0, 1.0, 2.0])  # sample std, in points
-    assert summary["train_minutes"].tolist() == pytest.approx([2.0, 2.0, 2.0])
+    assert summary["cpu_minutes"].tolist() == pytest.approx([2.0, 2.0, 2.0])
+    assert summary["gpu_minutes"].isna().all()
     a, b, c = (summary.iloc[i] for i in range(3))
     assert ablation.beyond_seed_spread(a, b)  # 11 points apart, spread 3
     assert not ablation.beyond_seed_spread(a, c)  # 3 points apart, spread 4
@@ -200,3 +201,19 @@ def test_compare_to_base_pairs_each_experiment_with_its_main_cell(tmp_path):
     assert len(table) == 1 and table["base"].iloc[0] == "a lora r16 lr 0.0005"
     assert table["val_pn_f1 difference"].iloc[0] == pytest.approx(10.0)
     assert table["seed spread"].iloc[0] == pytest.approx(2.0) and bool(table["beyond seed spread"].iloc[0])
+
+
+def test_training_minutes_are_kept_apart_by_hardware(tmp_path):
+    ledger = tmp_path / "results.csv"
+    rows = _ledger_rows({"a": [0.80, 0.82, 0.84]})
+    rows[1].update(device="NVIDIA H100 80GB HBM3", train_seconds=6)
+    rows[2].update(device="NVIDIA H100 80GB HBM3", train_seconds=18)
+    for row in rows:
+        ablation.append_row(ledger, row)
+    frame = ablation.read_ledger(ledger)
+    assert ablation.hardware(frame).tolist() == ["CPU", "GPU", "GPU"]
+    summary = ablation.summarize(frame)
+    assert summary["cpu_minutes"].tolist() == pytest.approx([2.0])  # the CPU run alone, not averaged with the GPU
+    assert summary["gpu_minutes"].tolist() == pytest.approx([0.2])
+    assert ablation.devices(frame) == "1 on cpu x2, 2 on NVIDIA H100 80GB HBM3"
+    assert "| 2.0 / 0.2 |" in ablation.markdown_table(summary)

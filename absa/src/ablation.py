@@ -197,14 +197,31 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     return frame
 
 
+def hardware(ledger: pd.DataFrame) -> pd.Series:
+    """``CPU`` or ``GPU`` per run, from the ledger's ``device`` column (``cpu xN`` or a GPU's name; older rows
+    without a device were CPU runs)."""
+    device = ledger["device"].fillna("cpu").astype(str)
+    return device.str.startswith("cpu").map({True: "CPU", False: "GPU"})
+
+
+def devices(ledger: pd.DataFrame) -> str:
+    """The devices the ledger's runs trained on, with their counts, e.g. ``25 on cpu x2, 25 on NVIDIA H100``."""
+    counts = ledger["device"].fillna("cpu").astype(str).value_counts(sort=False)
+    return ", ".join(f"{n} on {device}" for device, n in counts.items())
+
+
 def summarize(ledger: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: number of seeds, mean and standard deviation (ddof=1) of every score,
-    trainable parameters and mean training minutes. Configurations keep the order of their first run."""
+    trainable parameters and mean training minutes, kept apart for runs on CPU and on GPU (``cpu_minutes``,
+    ``gpu_minutes``; NaN where the configuration has no run there). Configurations keep the order of their first run."""
     if ledger.empty:
         return pd.DataFrame()
+    minutes = pd.to_numeric(ledger["train_seconds"]) / 60
+    on_cpu = hardware(ledger) == "CPU"
+    ledger = ledger.assign(cpu_minutes=minutes.where(on_cpu), gpu_minutes=minutes.where(~on_cpu))
     grouped = ledger.groupby(CONFIG_COLUMNS, sort=False, dropna=False)
     summary = grouped.agg(seeds=("seed", "nunique"), trainable_params=("trainable_params", "first"),
-                          train_minutes=("train_seconds", lambda s: s.mean() / 60))
+                          cpu_minutes=("cpu_minutes", "mean"), gpu_minutes=("gpu_minutes", "mean"))
     for column in SCORE_COLUMNS:
         summary[f"{column}_mean"] = grouped[column].mean()
         summary[f"{column}_std"] = grouped[column].std()
@@ -297,10 +314,14 @@ def _mean_std(row: pd.Series, score: str) -> str:
     return "-" if pd.isna(mean) else f"{mean:.2f}" + ("" if pd.isna(std) else f" ± {std:.2f}")
 
 
+def _minutes(value: float) -> str:
+    return "-" if pd.isna(value) else f"{value:.1f}"
+
+
 def markdown_table(summary: pd.DataFrame) -> str:
     """The summary as a markdown table, scores as mean ± std over seeds."""
     lines = ["| experiment | dataset | backbone | regime | variant | seeds | val PN-F1 | test PN-F1 | test acc "
-             "| test macro-F1 | trainable params | train min (mean) |",
+             "| test macro-F1 | trainable params | train min CPU / GPU |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for _, row in summary.iterrows():
         variant = []
@@ -317,7 +338,7 @@ def markdown_table(summary: pd.DataFrame) -> str:
             f"| {row['experiment']} | {row['dataset']} | {row['backbone']} | {row['regime']} | {'; '.join(variant)} "
             f"| {row['seeds']} | {_mean_std(row, 'val_pn_f1')} | {_mean_std(row, 'test_pn_f1')} "
             f"| {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
-            f"| {row['trainable_params'] / 1e6:.2f}M | {row['train_minutes']:.1f} |")
+            f"| {row['trainable_params'] / 1e6:.2f}M | {_minutes(row['cpu_minutes'])} / {_minutes(row['gpu_minutes'])} |")
     return "\n".join(lines)
 
 

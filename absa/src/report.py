@@ -149,15 +149,16 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
 
 def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
     """The ablation ledger summarised: mean ± std over seeds per configuration."""
-    from absa.src.ablation import markdown_table, read_ledger, summarize  # the runner imports training code
+    from absa.src.ablation import devices, markdown_table, read_ledger, summarize  # the runner imports training code
 
     frame = read_ledger(ledger)
     if frame.empty:
         return "_No ablation runs yet: run `python -m absa.src.ablation`._"
     summary = summarize(frame)
     return "\n".join([
-        f"{len(frame)} finished runs in `absa/models/ablation/results.csv` ({frame['device'].iloc[0]}). "
-        "Mean ± standard deviation over seeds; the epoch is chosen on validation, the test columns are reported only.",
+        f"{len(frame)} finished runs in `absa/models/ablation/results.csv` ({devices(frame)}). "
+        "Mean ± standard deviation over seeds; the epoch is chosen on validation, the test columns are reported only. "
+        "Training minutes are kept apart by hardware: CPU and GPU minutes are not comparable.",
         "",
         markdown_table(summary),
     ])
