@@ -217,3 +217,21 @@ def test_training_minutes_are_kept_apart_by_hardware(tmp_path):
     assert summary["gpu_minutes"].tolist() == pytest.approx([0.2])
     assert ablation.devices(frame) == "1 on cpu x2, 2 on NVIDIA H100 80GB HBM3"
     assert "| 2.0 / 0.2 |" in ablation.markdown_table(summary)
+
+
+def test_merge_appends_only_the_runs_the_ledger_lacks(tmp_path):
+    rows = _ledger_rows({"a": [0.80, 0.82, 0.84]})
+    target, first, second = tmp_path / "results.csv", tmp_path / "gpu1.csv", tmp_path / "gpu2.csv"
+    ablation.append_row(target, rows[0])
+    for row in rows[:2]:  # a runner's ledger starts as a copy of the main one
+        ablation.append_row(first, row)
+    for row in (rows[0], rows[2], rows[1]):
+        ablation.append_row(second, row)
+    added = ablation.merge_ledgers(target, [first, second])
+    assert [row["run_id"] for row in added] == ["a2", "a3"]
+    merged = target.read_text().splitlines()
+    assert len(merged) == 4 and merged[2:] == [first.read_text().splitlines()[2], second.read_text().splitlines()[2]]
+    assert ablation.merge_ledgers(target, [first, second]) == []  # idempotent
+    (tmp_path / "other.csv").write_text("name,score\nx,1\n")
+    with pytest.raises(ValueError, match="not a ledger"):
+        ablation.merge_ledgers(target, [tmp_path / "other.csv"])

@@ -1,7 +1,8 @@
 """Resumable ablation runner: a grid file -> one training run per configuration -> one ledger row per finished run.
 
     python -m absa.src.ablation [--grid absa/models/ablation/grid.yaml] [--only main] [--dry_run]
-        [--datasets D ...] [--backbones B ...] [--max_runs N]
+        [--datasets D ...] [--backbones B ...] [--max_runs N] [--ledger L]
+    python -m absa.src.ablation --merge other_ledger.csv ...   # rows of runners that had their own --ledger
 
 Each experiment in the grid expands its list-valued fields into all combinations; every field is a ``TrainConfig``
 field. A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid
@@ -54,6 +55,9 @@ class AblationArguments:
     backbones: list[str] | None = field(default=None, metadata={"help": "run only runs with these backbones"})
     max_runs: int | None = field(default=None, metadata={"help": "stop after this many runs (one sitting)"})
     dry_run: bool = field(default=False, metadata={"help": "list the runs still to do, train nothing"})
+    merge: list[str] | None = field(default=None, metadata={
+        "help": "append to --ledger the rows of these ledgers (runners that worked in parallel or on another machine, "
+                "each with its own --ledger) whose runs it lacks, then exit"})
 
 
 def expand(grid: dict) -> list[tuple[str, TrainConfig]]:
@@ -139,6 +143,24 @@ def append_row(ledger: Path, row: dict) -> None:
         writer.writerow(row)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def merge_ledgers(ledger: Path, sources: list[Path]) -> list[dict]:
+    """Append to ``ledger`` every row of ``sources`` whose run it does not hold yet, unchanged; returns those rows."""
+    done = finished_runs(ledger)
+    added = []
+    for source in sources:
+        with open(source, newline="") as handle:
+            reader = csv.DictReader(handle)
+            unknown = set(reader.fieldnames or []) - set(LEDGER_COLUMNS)
+            if unknown or "run_id" not in (reader.fieldnames or []):
+                raise ValueError(f"{source}: not a ledger (unknown column(s) {sorted(unknown)} or no run_id)")
+            for row in reader:
+                if row["run_id"] not in done:
+                    append_row(ledger, {column: row.get(column, "") for column in LEDGER_COLUMNS})
+                    done.add(row["run_id"])
+                    added.append(row)
+    return added
 
 
 def train_in_subprocess(config: TrainConfig) -> dict:
@@ -319,31 +341,25 @@ def _minutes(value: float) -> str:
 
 
 def markdown_table(summary: pd.DataFrame) -> str:
-    """The summary as a markdown table, scores as mean ± std over seeds."""
-    lines = ["| experiment | dataset | backbone | regime | variant | seeds | val PN-F1 | test PN-F1 | test acc "
-             "| test macro-F1 | trainable params | train min CPU / GPU |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    """The summary as a markdown table, one row per configuration (named by ``label``), scores as mean ± std over
+    seeds."""
+    lines = ["| dataset | configuration | seeds | val PN-F1 | test PN-F1 | test acc | test macro-F1 "
+             "| trainable params | train min CPU / GPU |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for _, row in summary.iterrows():
-        variant = []
-        if row["regime"] == "lora":
-            variant.append(f"r={row['lora_r']}, {row['lora_targets']}")
-        variant += [v for v in (row["input_format"], row["class_weights"]) if v not in ("pair", "none")]
-        if row["extra_train"] != "-":
-            variant.append(f"+ {row['extra_train']} train rows")
-        if row["teacher"] != "-":
-            variant.append(f"distilled from {row['teacher']} (alpha {row['distill_alpha']}, "
-                           f"T {row['distill_temperature']})")
-        variant.append(f"lr {row['lr']:g}, {row['epochs']} ep")
         lines.append(
-            f"| {row['experiment']} | {row['dataset']} | {row['backbone']} | {row['regime']} | {'; '.join(variant)} "
-            f"| {row['seeds']} | {_mean_std(row, 'val_pn_f1')} | {_mean_std(row, 'test_pn_f1')} "
-            f"| {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
+            f"| {row['dataset']} | {label(row)}, {row['epochs']} ep | {row['seeds']} | {_mean_std(row, 'val_pn_f1')} "
+            f"| {_mean_std(row, 'test_pn_f1')} | {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
             f"| {row['trainable_params'] / 1e6:.2f}M | {_minutes(row['cpu_minutes'])} / {_minutes(row['gpu_minutes'])} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     (args,) = HfArgumentParser(AblationArguments).parse_args_into_dataclasses()
+    if args.merge:
+        added = merge_ledgers(Path(args.ledger), [Path(source) for source in args.merge])
+        print(f"{len(added)} row(s) appended to {args.ledger}")
+        return
     run_grid(args)
 
 

@@ -157,8 +157,7 @@ def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> st
     summary = summarize(frame)
     return "\n".join([
         f"{len(frame)} finished runs in `absa/models/ablation/results.csv` ({devices(frame)}). "
-        "Mean ± standard deviation over seeds; the epoch is chosen on validation, the test columns are reported only. "
-        "Training minutes are kept apart by hardware: CPU and GPU minutes are not comparable.",
+        "Mean ± standard deviation over seeds; the epoch is chosen on validation, the test columns are reported only.",
         "",
         markdown_table(summary),
     ])
