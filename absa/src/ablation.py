@@ -235,7 +235,8 @@ def devices(ledger: pd.DataFrame) -> str:
 def summarize(ledger: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: number of seeds, mean and standard deviation (ddof=1) of every score,
     trainable parameters and mean training minutes, kept apart for runs on CPU and on GPU (``cpu_minutes``,
-    ``gpu_minutes``; NaN where the configuration has no run there). Configurations keep the order of their first run."""
+    ``gpu_minutes``; NaN where the configuration has no run there). Configurations keep the order of their first
+    run."""
     if ledger.empty:
         return pd.DataFrame()
     minutes = pd.to_numeric(ledger["train_seconds"]) / 60
@@ -350,7 +351,8 @@ def markdown_table(summary: pd.DataFrame) -> str:
         lines.append(
             f"| {row['dataset']} | {label(row)}, {row['epochs']} ep | {row['seeds']} | {_mean_std(row, 'val_pn_f1')} "
             f"| {_mean_std(row, 'test_pn_f1')} | {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
-            f"| {row['trainable_params'] / 1e6:.2f}M | {_minutes(row['cpu_minutes'])} / {_minutes(row['gpu_minutes'])} |")
+            f"| {row['trainable_params'] / 1e6:.2f}M "
+            f"| {_minutes(row['cpu_minutes'])} / {_minutes(row['gpu_minutes'])} |")
     return "\n".join(lines)
 
 
