@@ -18,3 +18,17 @@ def test_marked_input_shows_the_aspect_position():
     assert "[ service ]" in tokenizer.decode(marked["input_ids"][0])
     with pytest.raises(ValueError, match="input_format"):
         encode_pairs(tokenizer, texts, aspects, input_format="prompt")
+
+
+@pytest.mark.parametrize("amx, avx512_bf16, expected", [(False, False, False), (True, False, True),
+                                                         (False, True, True)])
+def test_bf16_auto_follows_the_cpu_instructions(monkeypatch, amx, avx512_bf16, expected):
+    import torch
+    from absa.src.modeling import use_bf16
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
+    cpu = torch.device("cpu")
+    assert use_bf16("auto", cpu) is expected
+    assert use_bf16("no", cpu) is False and use_bf16("yes", cpu) is True
+    with pytest.raises(ValueError, match="bf16"):
+        use_bf16("fast", cpu)

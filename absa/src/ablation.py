@@ -36,7 +36,7 @@ LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
     "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs",
     "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
-    "train_seconds", "peak_mem_mb", "device", "commit", "finished_at",
+    "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
@@ -108,7 +108,7 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
         "test_macro_f1": test.get("macro_f1", ""), "trainable_params": metrics["trainable_params"],
         "train_seconds": metrics["train_seconds"], "peak_mem_mb": metrics["peak_mem_mb"], "device": metrics["device"],
-        "commit": metrics["commit"], "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "precision": "bf16" if metrics.get("bf16") else "fp32", "commit": metrics["commit"], "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
 
 

@@ -30,13 +30,16 @@ LORA_TARGETS = {
 
 
 def bf16_is_fast(device: torch.device) -> bool:
-    """bf16 only where the hardware runs it natively: CUDA with bf16 support, or a CPU with AMX tiles.
+    """bf16 only where the hardware runs it natively: CUDA with bf16 support, or a CPU with AMX tiles or
+    AVX512-BF16 instructions (measured on a 2-core AVX512-BF16 EPYC: training steps 2.1-2.6x and prediction ~3x
+    faster than fp32).
 
-    On CPUs without AMX (e.g. AVX2-only) bf16 autocast is several times slower than fp32.
+    On CPUs without them (e.g. AVX2-only) bf16 autocast is several times slower than fp32.
     """
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)())
+    return any(bool(getattr(torch.cpu, probe, lambda: False)())
+               for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
 
 
 def use_bf16(setting: str, device: torch.device) -> bool:
