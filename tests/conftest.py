@@ -90,3 +90,20 @@ def tiny_model(tmp_path_factory, synthetic_dataset) -> tuple[Path, dict]:
                          backbone="minilm", regime="lora", epochs=2, batch_size=8, learning_rate=1e-3,
                          val_size=0.2, bf16="no", output_dir=str(out))
     return out, train(config)
+
+
+@pytest.fixture(scope="session")
+def four_benchmarks(tmp_path_factory) -> Path:
+    """A data directory with a small folder for each of the four benchmarks (train.csv and test.csv, 45 rows each),
+    no sentence in two files."""
+    from absa.src.data import BENCHMARKS
+
+    root = tmp_path_factory.mktemp("four")
+    for number, name in enumerate(BENCHMARKS):
+        frame = synthetic_frame()
+        frame["text"] = frame["text"] + f" Visit {number}."
+        (root / name).mkdir()
+        frame.to_csv(root / name / "train.csv", index=False)
+        test = frame.sample(frac=1.0, random_state=number)
+        test.assign(text=test["text"] + " Again.").to_csv(root / name / "test.csv", index=False)
+    return root

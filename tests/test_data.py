@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from conftest import SHARED_DATA, synthetic_frame
-from absa.src.data import (DataValidationError, add_training_rows, grouped_split, link_benchmarks, load_benchmark,
-                           load_file, read_frame)
+from absa.src.data import (BENCHMARKS, DataValidationError, add_training_rows, grouped_split, link_benchmarks,
+                           load_all_benchmarks, load_benchmark, load_file, read_frame)
 
 
 def test_valid_file_loads_as_dataset(csv_file):
@@ -149,6 +149,27 @@ def test_extra_training_rows_never_include_an_evaluated_sentence(tmp_path):
     assert len(joined["train"]) == len(splits["train"]) + 2
     assert {"The soup was hot.", "Nice view."} <= set(joined["train"]["text"])
     assert joined["validation"]["text"] == splits["validation"]["text"] and len(joined["test"]) == 1
+
+
+def test_all_benchmarks_together_name_each_row_and_never_train_on_an_evaluated_sentence(four_benchmarks, tmp_path):
+    splits, counts = load_all_benchmarks(four_benchmarks, seed=1)
+    for split in ("train", "validation", "test"):
+        parts = [load_benchmark(name, four_benchmarks, seed=1)[split] for name in BENCHMARKS]
+        assert len(splits[split]) == sum(len(part) for part in parts)
+        assert splits[split]["benchmark"] == [name for name, part in zip(BENCHMARKS, parts) for _ in range(len(part))]
+    assert all(c == {"kept": len(load_benchmark(n, four_benchmarks, seed=1)["train"]), "dropped_overlap": 0}
+               for n, c in counts.items())
+
+    # a MAMS training sentence that is also a restaurants test sentence (one review corpus) is dropped
+    import shutil
+    shutil.copytree(four_benchmarks, tmp_path / "data")
+    restaurants_test = pd.read_csv(tmp_path / "data" / "semeval14_restaurants" / "test.csv")
+    mams_train = pd.read_csv(tmp_path / "data" / "mams" / "train.csv")
+    shared = restaurants_test.iloc[[0]].assign(text=restaurants_test["text"][0].upper())
+    pd.concat([mams_train, shared]).to_csv(tmp_path / "data" / "mams" / "train.csv", index=False)
+    joined, counts = load_all_benchmarks(tmp_path / "data", seed=1)
+    assert counts["mams"]["dropped_overlap"] == 1 and len(joined["train"]) == len(splits["train"])
+    assert restaurants_test["text"][0].upper() not in joined["train"]["text"]
 
 
 def test_upsert_json_entry_replaces_the_entry_with_the_same_keys(tmp_path):

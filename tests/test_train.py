@@ -177,3 +177,32 @@ def test_git_commit_outside_a_repository_falls_back_to_the_environment(tmp_path,
     assert git_commit(tmp_path) == "unknown"
     monkeypatch.setenv("ABSA_GIT_COMMIT", "0" * 40)
     assert git_commit(tmp_path) == "0" * 40
+
+
+def test_general_model_on_all_benchmarks_scores_each_benchmark(four_benchmarks, tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from absa.src.data import BENCHMARKS
+
+    result = train(TrainConfig(dataset="all", data_dir=str(four_benchmarks), backbone="minilm", regime="lora",
+                               epochs=1, batch_size=8, learning_rate=1e-3, val_size=0.2, bf16="no",
+                               output_dir=str(tmp_path / "general")))
+    test = result["test"]
+    assert test["averaged_over"] == list(BENCHMARKS) and test["n"] == 4 * 45
+    for score in ("pn_macro_f1", "accuracy", "macro_f1"):  # every benchmark counts the same
+        assert test[score] == pytest.approx(np.mean([m[score] for m in test["by_benchmark"].values()]))
+    assert result["validation"]["averaged_over"] == list(BENCHMARKS)
+    assert result["best_epoch"] == 1 and result["validation_history"][0]["pn_macro_f1"] == pytest.approx(
+        result["validation"]["pn_macro_f1"])
+    assert "semeval14_laptops/train.csv" in result["data"]["train"]
+    # each benchmark's recorded score is that of its own rows: the exported model reproduces it benchmark by benchmark
+    predictor = Predictor(tmp_path / "general", bf16="no")
+    for name in BENCHMARKS:
+        rows = pd.read_csv(four_benchmarks / name / "test.csv")
+        predicted = predictor.predict(rows["text"].tolist(), rows["aspect"].tolist())
+        assert float((predicted == rows["label"].to_numpy()).mean()) == pytest.approx(
+            test["by_benchmark"][name]["accuracy"], abs=1 / len(rows) + 1e-9)
+    assert "test: twitter" in (tmp_path / "general" / "README.md").read_text()
+    with pytest.raises(ValueError, match="every benchmark"):
+        TrainConfig(dataset="all", extra_train="mams")

@@ -22,6 +22,8 @@ LABELS = ("negative", "neutral", "positive")
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
 ID2LABEL = dict(enumerate(LABELS))
 BENCHMARKS = ("semeval14_restaurants", "semeval14_laptops", "mams", "twitter")
+# The dataset name of the general model: every benchmark's splits together (see ``load_all_benchmarks``).
+ALL = "all"
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -191,6 +193,29 @@ def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.Path
         counts[name] = {"added": int((~overlap).sum()), "dropped_overlap": int(overlap.sum())}
     train = pd.concat(frames, ignore_index=True)
     return DatasetDict({**splits, "train": Dataset.from_pandas(train, preserve_index=False)}), counts
+
+
+def load_all_benchmarks(root: str | os.PathLike | None = None, val_size: float = 0.1, seed: int = 42
+                        ) -> tuple[DatasetDict, dict]:
+    """Every benchmark at once, for one general model: each split is the union of the benchmarks' splits (as
+    ``load_benchmark`` gives them) with a ``benchmark`` column naming where each row comes from.
+
+    Training rows whose sentence (case and spacing ignored) is in any validation or test split are dropped: MAMS and
+    SemEval-2014 restaurants come from one review corpus. Returns the splits and, per benchmark, how many training
+    rows were kept and dropped.
+    """
+    frames = {"train": [], "validation": [], "test": []}
+    for name in BENCHMARKS:
+        for split, data in load_benchmark(name, root, val_size, seed).items():
+            frames[split].append(data.to_pandas().assign(benchmark=name))
+    splits = {split: pd.concat(parts, ignore_index=True) for split, parts in frames.items()}
+    held_out = set(_normalized(splits["validation"]["text"])) | set(_normalized(splits["test"]["text"]))
+    train = splits["train"]
+    overlap = _normalized(train["text"]).isin(held_out)
+    counts = {name: {"kept": int((~overlap & (train["benchmark"] == name)).sum()),
+                     "dropped_overlap": int((overlap & (train["benchmark"] == name)).sum())} for name in BENCHMARKS}
+    splits["train"] = train[~overlap].reset_index(drop=True)
+    return DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in splits.items()}), counts
 
 
 def link_benchmarks(source: str | os.PathLike, target: str | os.PathLike | None = None,

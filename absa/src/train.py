@@ -25,7 +25,8 @@ from datasets import Dataset, DatasetDict
 from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, Trainer, TrainingArguments,
                           set_seed)
 
-from absa.src.data import BENCHMARKS, PACKAGE_DIR, add_training_rows, grouped_split, load_benchmark, read_frame
+from absa.src.data import (ALL, BENCHMARKS, PACKAGE_DIR, add_training_rows, grouped_split, load_all_benchmarks,
+                           load_benchmark, read_frame)
 from absa.src.metrics import classification_metrics
 from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_tokenizer,
                                 save_model_folder, use_bf16)
@@ -38,7 +39,9 @@ DEFAULT_LR = {"lora": 5e-4, "full": 2e-5}
 
 @dataclass
 class TrainConfig:
-    dataset: str = field(default="semeval14_restaurants", metadata={"help": "benchmark folder in the data dir"})
+    dataset: str = field(default="semeval14_restaurants", metadata={
+        "help": "benchmark folder in the data dir, or 'all' for one general model on every benchmark (scores are "
+                "then means over the benchmarks, each benchmark's in metrics.json)"})
     train_file: str | None = field(default=None, metadata={"help": "a train CSV instead of --dataset"})
     validation_file: str | None = field(default=None, metadata={"help": "else split off train, grouped by text"})
     test_file: str | None = field(default=None, metadata={"help": "scored once after selection, for reporting"})
@@ -84,6 +87,8 @@ class TrainConfig:
             raise ValueError(f"extra_train: unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHMARKS)}")
         if not 0.0 <= self.distill_alpha <= 1.0 or self.distill_temperature <= 0:
             raise ValueError("distill_alpha must be in [0, 1] and distill_temperature > 0")
+        if self.dataset == ALL and (self.extra_train or self.train_file):
+            raise ValueError("dataset 'all' already trains on every benchmark: no extra_train or train_file")
         if self.teacher is not None and self.class_weights != "none":
             raise ValueError("class_weights and teacher cannot be combined: distillation uses unweighted targets")
         if self.learning_rate is None:
@@ -116,7 +121,10 @@ def git_commit(repo: str | os.PathLike = PACKAGE_DIR) -> str:
 def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
     """train/validation(/test) splits from a benchmark or from explicit files, plus the rows of ``extra_train``
     benchmarks (see ``add_training_rows``) and their counts."""
-    if config.train_file is None:
+    added = {}
+    if config.dataset == ALL and config.train_file is None:
+        splits, added = load_all_benchmarks(config.data_dir, config.val_size, config.seed)
+    elif config.train_file is None:
         splits = load_benchmark(config.dataset, config.data_dir, config.val_size, config.seed)
     else:
         train = read_frame(config.train_file)
@@ -128,7 +136,6 @@ def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
         if config.test_file:
             frames["test"] = read_frame(config.test_file)
         splits = DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in frames.items()})
-    added = {}
     if config.extra_benchmarks():
         splits, added = add_training_rows(splits, config.extra_benchmarks(), config.data_dir)
     if config.limit_rows:
@@ -139,6 +146,28 @@ def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
 def _score(prediction: EvalPrediction) -> dict:
     metrics = classification_metrics(prediction.label_ids, np.argmax(prediction.predictions, axis=-1))
     return {k: metrics[k] for k in ("pn_macro_f1", "accuracy", "macro_f1")}
+
+
+SCORES = ("pn_macro_f1", "accuracy", "macro_f1")
+
+
+def scores_by_benchmark(labels: np.ndarray, predicted: np.ndarray, benchmarks: np.ndarray) -> dict:
+    """``classification_metrics`` of each benchmark's rows, and the headline scores as their mean over benchmarks
+    (each benchmark counts the same, whatever its size)."""
+    by_benchmark = {name: classification_metrics(labels[benchmarks == name], predicted[benchmarks == name])
+                    for name in dict.fromkeys(benchmarks.tolist())}
+    means = {k: float(np.mean([m[k] for m in by_benchmark.values()])) for k in SCORES}
+    return {**means, "n": int(len(labels)), "averaged_over": list(by_benchmark), "by_benchmark": by_benchmark}
+
+
+def _score_by_benchmark(benchmarks: list[str]):
+    """``compute_metrics`` for a validation split drawn from several benchmarks (rows in dataset order)."""
+    groups = np.asarray(benchmarks)
+
+    def score(prediction: EvalPrediction) -> dict:
+        scores = scores_by_benchmark(prediction.label_ids, np.argmax(prediction.predictions, axis=-1), groups)
+        return {k: scores[k] for k in SCORES}
+    return score
 
 
 def balanced_class_weights(labels: list[int], n_classes: int = 3) -> torch.Tensor:
@@ -168,7 +197,15 @@ def distillation_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_probs:
     return (1 - alpha) * hard + alpha * soft
 
 
-class DistillationTrainer(Trainer):
+class InOrderEvalTrainer(Trainer):
+    """A ``Trainer`` that evaluates and predicts in dataset order (training batches stay grouped by length), so that
+    facts kept beside the split, such as each row's benchmark, line up with the predictions."""
+
+    def _get_eval_sampler(self, eval_dataset):
+        return torch.utils.data.SequentialSampler(eval_dataset)
+
+
+class DistillationTrainer(InOrderEvalTrainer):
     """A ``Trainer`` whose training batches carry ``teacher_probs``; evaluation batches (without them) use the
     model's own cross-entropy."""
 
@@ -205,12 +242,16 @@ def write_model_card(folder: Path, result: dict, note: str = "") -> None:
     if test:
         rows.append(f"| test | {100 * test['pn_macro_f1']:.2f} | {100 * test['accuracy']:.2f} | "
                     f"{100 * test['macro_f1']:.2f} |")
+        rows += [f"| test: {name} | {100 * m['pn_macro_f1']:.2f} | {100 * m['accuracy']:.2f} | "
+                 f"{100 * m['macro_f1']:.2f} |" for name, m in test.get("by_benchmark", {}).items()]
     card = [
         f"# {folder.name}",
         "",
         f"Aspect sentiment classifier (negative / neutral / positive) on **{config['backbone']}**, "
         f"regime **{config['regime']}**, trained on `{result['data']['train']}` with seed {config['seed']}.",
-        "Epoch chosen on validation PN-macro-F1; the test split was scored once afterwards.",
+        "Epoch chosen on validation PN-macro-F1; the test split was scored once afterwards."
+        + (" Validation and test scores are means over the benchmarks " + ", ".join(val["averaged_over"]) + "."
+           if "averaged_over" in val else ""),
         "",
         "| split | PN-macro-F1 | accuracy | macro-F1 |",
         "|---|---|---|---|",
@@ -285,20 +326,28 @@ def train(config: TrainConfig) -> dict:
         dataloader_pin_memory=device.type == "cuda",
         remove_unused_columns=config.teacher is None,  # keep teacher_probs in the batches
     )
+    benchmarks = {split: np.asarray(data["benchmark"]) for split, data in splits.items()
+                  if "benchmark" in data.column_names}
+    compute_metrics = _score_by_benchmark(benchmarks["validation"]) if "validation" in benchmarks else _score
     common = dict(model=model, args=args, train_dataset=encoded["train"], eval_dataset=encoded["validation"],
-                  processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer), compute_metrics=_score)
+                  processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
+                  compute_metrics=compute_metrics)
     if config.teacher:
         trainer = DistillationTrainer(**common, alpha=config.distill_alpha, temperature=config.distill_temperature)
     else:
-        trainer = Trainer(**common, compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
+        trainer = InOrderEvalTrainer(**common, compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
                                                        if config.class_weights == "balanced" else None))
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
     best_epoch, _, history = _best_epoch(trainer)
 
+    trainer.compute_metrics = None  # scores of the chosen model are computed below, split by split
+
     def evaluate(split: str) -> dict:
         output = trainer.predict(encoded[split])
+        if split in benchmarks:
+            return scores_by_benchmark(output.label_ids, output.predictions.argmax(-1), benchmarks[split])
         return classification_metrics(output.label_ids, output.predictions.argmax(-1))
 
     result = {
@@ -308,7 +357,8 @@ def train(config: TrainConfig) -> dict:
         "validation": evaluate("validation"),
         "test": evaluate("test") if "test" in encoded else None,
         "validation_history": history,
-        "data": {"train": config.train_file or f"{config.dataset}/train.csv",
+        "data": {"train": config.train_file or (", ".join(f"{name}/train.csv" for name in BENCHMARKS)
+                                                if config.dataset == ALL else f"{config.dataset}/train.csv"),
                  **{f"n_{k}": len(v) for k, v in splits.items()}, "extra_train": added},
         "trainable_params": trainable,
         "total_params": total,
