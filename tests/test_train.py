@@ -47,6 +47,14 @@ def test_training_is_seeded(tiny_model, synthetic_dataset, tmp_path):
     assert trace(second) == trace(first)
 
 
+def test_bf16_training_runs_on_the_cpu(synthetic_dataset, tmp_path):
+    """bf16 autocast on a CPU (fast where it has AMX or AVX512-BF16; forced here, whatever this CPU has)."""
+    result = train(TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
+                               epochs=1, max_steps=2, batch_size=8, bf16="yes", output_dir=str(tmp_path / "bf16")))
+    assert result["bf16"] is True and result["device"].startswith("cpu")
+    assert (tmp_path / "bf16" / "adapter_model.safetensors").exists()
+
+
 def test_full_fine_tuning_exports_weights(synthetic_dataset, tmp_path):
     config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="full",
                          epochs=1, max_steps=2, batch_size=8, bf16="no", output_dir=str(tmp_path / "full"))

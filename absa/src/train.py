@@ -320,6 +320,7 @@ def train(config: TrainConfig) -> dict:
         greater_is_better=True,
         train_sampling_strategy="group_by_length",
         bf16=bf16,
+        use_cpu=device.type == "cpu",  # Trainer accepts bf16 on a CPU only when told it trains there
         seed=config.seed,
         data_seed=config.seed,
         report_to="none",
