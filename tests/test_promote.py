@@ -49,3 +49,16 @@ def test_no_cell_with_enough_seeds_or_missing_run_folder_is_an_error(write_ledge
     with pytest.raises(FileNotFoundError, match="python -m absa.src.ablation"):
         promote(args)
     assert not (tmp_path / "models").exists()
+
+
+def test_general_model_goes_to_its_own_folder_and_one_seed_quotes_no_spread(tiny_model, write_ledger, tmp_path):
+    model_dir, _ = tiny_model
+    write_ledger(tmp_path / "results.csv", [("g1", "all", 5e-4, 1, 0.80, 0.85)])
+    runs = _runs(tmp_path, model_dir, ["g1"])
+    target = promote(PromoteArguments(dataset="all", min_seeds=1, ledger=str(tmp_path / "results.csv"),
+                                      runs_dir=str(runs), models_dir=str(tmp_path / "models")))
+    assert target == tmp_path / "models" / "general"
+    scores = json.loads((target / "metrics.json").read_text())["promoted"]["configuration_scores_percent"]
+    assert scores["test_pn_f1"] == {"mean": 85.0, "std": None}  # no NaN in the JSON
+    card = (target / "README.md").read_text()
+    assert "one seed so far" in card and "nan" not in card

@@ -1,6 +1,7 @@
 """Promote the best ablation run of a benchmark to its per-benchmark folder, ``absa/models/<dataset>``.
 
     python -m absa.src.promote --dataset semeval14_laptops [--backbone mpnet] [--min_seeds 3]
+    python -m absa.src.promote --dataset all        # the general model, to absa/models/general
 
 Chosen on validation only: the configuration with the best mean validation PN-F1 among those with at least
 ``min_seeds`` seeds in the ledger (any backbone unless one is named), then its seed with the best validation PN-F1.
@@ -12,6 +13,7 @@ for the configuration: the promoted seed's own test score is one draw from it. T
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from transformers import HfArgumentParser
 
 from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize
-from absa.src.data import PACKAGE_DIR, write_json
+from absa.src.data import ALL, PACKAGE_DIR, write_json
 from absa.src.ensemble import best_cell
 from absa.src.report import promoted_summary
 from absa.src.train import write_model_card
@@ -33,15 +35,16 @@ class PromoteArguments:
     ledger: str = str(ABLATION_DIR / "results.csv")
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
     models_dir: str = str(PACKAGE_DIR / "models")
-    overwrite: bool = field(default=False, metadata={"help": "replace an existing absa/models/<dataset>"})
+    name: str | None = field(default=None, metadata={"help": "folder name (default: the dataset; 'general' for all)"})
+    overwrite: bool = field(default=False, metadata={"help": "replace an existing absa/models/<name>"})
 
 
 def promote(args: PromoteArguments) -> Path:
-    """Copy the chosen run folder to ``models_dir/<dataset>`` and return that path."""
+    """Copy the chosen run folder to ``models_dir/<name>`` and return that path."""
     cell = best_cell(read_ledger(args.ledger), args.dataset, args.backbone, args.min_seeds)
     chosen = cell.loc[cell["val_pn_f1"].idxmax()]
     source = Path(args.runs_dir) / chosen["run_id"]
-    target = Path(args.models_dir) / args.dataset
+    target = Path(args.models_dir) / (args.name or ("general" if args.dataset == ALL else args.dataset))
     if not (source / "metrics.json").exists():
         raise FileNotFoundError(f"run folder {source} not found; the runner keeps it under its runs_dir "
                                 "(git-ignored), so re-run that configuration with python -m absa.src.ablation")
@@ -59,11 +62,16 @@ def promote(args: PromoteArguments) -> Path:
                        "then the seed with the best validation PN-F1",
         "seeds": [int(s) for s in cell["seed"]],
         "configuration_scores_percent": {c: {"mean": round(float(summary[f"{c}_mean"]), 2),
-                                             "std": round(float(summary[f"{c}_std"]), 2)} for c in SCORE_COLUMNS},
+                                             "std": _rounded_or_none(summary[f"{c}_std"])} for c in SCORE_COLUMNS},
     }
     write_json(target / "metrics.json", metrics)
     write_model_card(target, metrics, note=f"`{target.name}` is {promoted_summary(metrics['promoted'])}")
     return target
+
+
+def _rounded_or_none(value: float) -> float | None:
+    """A standard deviation rounded to 2 decimals; ``None`` where there is none (a single seed)."""
+    return None if math.isnan(value) else round(float(value), 2)
 
 
 def main() -> None:

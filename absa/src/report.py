@@ -61,8 +61,10 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
 def promoted_summary(promoted: dict) -> str:
     """One sentence on where a promoted model comes from and how its configuration scores over seeds."""
     scores = promoted["configuration_scores_percent"]
-    return (f"grid run `{promoted['run_id']}` ({promoted['configuration']}), chosen on validation by "
-            f"`absa.src.promote`; over its {len(promoted['seeds'])} seeds the configuration scores test PN-F1 "
+    origin = f"grid run `{promoted['run_id']}` ({promoted['configuration']}), chosen on validation by `absa.src.promote`"
+    if len(promoted["seeds"]) == 1:
+        return f"{origin}; its configuration has one seed so far, so there is no spread over seeds to quote yet."
+    return (f"{origin}; over its {len(promoted['seeds'])} seeds the configuration scores test PN-F1 "
             f"{scores['test_pn_f1']['mean']:.2f} ± {scores['test_pn_f1']['std']:.2f}, accuracy "
             f"{scores['test_acc']['mean']:.2f} ± {scores['test_acc']['std']:.2f}.")
 
