@@ -1,4 +1,5 @@
 import csv
+import json
 
 import pytest
 import yaml
@@ -235,3 +236,24 @@ def test_merge_appends_only_the_runs_the_ledger_lacks(tmp_path):
     (tmp_path / "other.csv").write_text("name,score\nx,1\n")
     with pytest.raises(ValueError, match="not a ledger"):
         ablation.merge_ledgers(target, [tmp_path / "other.csv"])
+
+
+def test_a_general_run_is_scored_once_per_benchmark(tmp_path):
+    by_benchmark = {name: {"pn_macro_f1": score, "accuracy": score - 0.1, "macro_f1": score - 0.2}
+                    for name, score in (("mams", 0.8), ("twitter", 0.6))}
+    metrics = {"validation": {"pn_macro_f1": 0.7, "by_benchmark": by_benchmark},
+               "test": {"pn_macro_f1": 0.7, "by_benchmark": by_benchmark}}
+    written = ablation.benchmark_scores_json(metrics)
+    assert json.loads(written)["twitter"] == {"val_pn_f1": 0.6, "test_pn_f1": 0.6, "test_acc": 0.5,
+                                              "test_macro_f1": pytest.approx(0.4)}
+    assert ablation.benchmark_scores_json({"validation": {"pn_macro_f1": 0.7}, "test": None}) == ""
+
+    rows = _ledger_rows({"a": [0.9]})
+    rows.append({**rows[0], "run_id": "g1", "dataset": "all", "by_benchmark": written})
+    ledger = tmp_path / "results.csv"
+    for row in rows:
+        ablation.append_row(ledger, row)
+    long = ablation.per_benchmark(ablation.read_ledger(ledger))
+    assert long[["run_id", "benchmark"]].values.tolist() == [["a1", "d"], ["g1", "mams"], ["g1", "twitter"]]
+    assert long["test_acc"].tolist() == pytest.approx([90.0, 70.0, 50.0])  # percent, each benchmark its own
+    assert long["val_pn_f1"].tolist() == pytest.approx([90.0, 80.0, 60.0])

@@ -58,3 +58,31 @@ def test_ensembles_block_shows_members_and_ensemble(tmp_path):
     (tmp_path / "ensembles.json").write_text(json.dumps([entry]))
     row = ensembles_block(tmp_path).splitlines()[2]
     assert row == "| d | minilm full lr 3e-05 | 2 | 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) | 75.25 |"
+
+
+def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tmp_path):
+    import csv
+
+    from absa.src.ablation import LEDGER_COLUMNS, append_row
+    from absa.src.report import goals_block
+
+    ledger = write_ledger(tmp_path / "results.csv", [
+        ("a1", "r", 3e-5, 1, 0.80, 0.90), ("a2", "r", 3e-5, 2, 0.82, 0.92), ("a3", "r", 3e-5, 3, 0.81, 0.94),
+        ("b1", "r", 1e-4, 1, 0.70, 0.99), ("b2", "r", 1e-4, 2, 0.70, 0.99), ("b3", "r", 1e-4, 3, 0.70, 0.99)])
+    with open(ledger, newline="") as handle:
+        general = {**next(csv.DictReader(handle)), "run_id": "g1", "dataset": "all", "lr": 5e-4}
+    scores = {"r": {"val_pn_f1": 0.5, "test_pn_f1": 0.95, "test_acc": 0.95, "test_macro_f1": 0.9},
+              "t": {"val_pn_f1": 0.6, "test_pn_f1": 0.7, "test_acc": 0.7, "test_macro_f1": 0.7}}
+    append_row(ledger, {**{c: general.get(c, "") for c in LEDGER_COLUMNS}, "by_benchmark": json.dumps(scores)})
+    rows = goals_block(ledger, goals={"r": {"test_acc": 91.0, "test_pn_f1": 92.0}, "t": {"test_acc": 70.0}}
+                       ).splitlines()[2:]
+    assert len(rows) == 3
+    # chosen on validation (the 3e-5 cell), not on test (the 1e-4 cell scores 99); its mean 92 meets PN-F1 but the
+    # accuracy goal is 91 and the test_acc column is 92 too: met
+    assert rows[0].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | minilm full lr 3e-05, 5 ep (chosen on validation) | 3 |")
+    assert rows[0].endswith("| 92.00 ± 2.00 | 92.00 ± 2.00 | yes |")
+    assert rows[1].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | general model: minilm full lr 0.0005, 5 ep | 1 |")
+    assert rows[1].endswith("| 95.00 | 95.00 | yes (1 seed) |")
+    assert rows[2].startswith("| t | acc ≥ 70 | general model:") and rows[2].endswith("| 70.00 | 70.00 | yes (1 seed) |")
+    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}}).splitlines()[2]
+    assert below.endswith("| no |")

@@ -36,7 +36,7 @@ LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
     "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs",
     "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
-    "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at",
+    "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
@@ -108,8 +108,21 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
         "test_macro_f1": test.get("macro_f1", ""), "trainable_params": metrics["trainable_params"],
         "train_seconds": metrics["train_seconds"], "peak_mem_mb": metrics["peak_mem_mb"], "device": metrics["device"],
-        "precision": "bf16" if metrics.get("bf16") else "fp32", "commit": metrics["commit"], "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "precision": "bf16" if metrics.get("bf16") else "fp32", "commit": metrics["commit"],
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "by_benchmark": benchmark_scores_json(metrics),
     }
+
+
+def benchmark_scores_json(metrics: dict) -> str:
+    """For a run on several benchmarks (``--dataset all``): each benchmark's validation PN-F1 and test scores, as
+    JSON, e.g. ``{"mams": {"val_pn_f1": 0.86, "test_pn_f1": 0.85, "test_acc": 0.84, "test_macro_f1": 0.83}}``;
+    empty for a run on one benchmark, whose scores are the row's own."""
+    val, test = metrics["validation"].get("by_benchmark"), (metrics["test"] or {}).get("by_benchmark")
+    if not val or not test:
+        return ""
+    return json.dumps({name: {"val_pn_f1": val[name]["pn_macro_f1"], "test_pn_f1": test[name]["pn_macro_f1"],
+                              "test_acc": test[name]["accuracy"], "test_macro_f1": test[name]["macro_f1"]}
+                       for name in test}, sort_keys=True)
 
 
 def upgrade_ledger(ledger: Path) -> None:
@@ -219,6 +232,20 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     return frame
 
 
+def per_benchmark(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger with a ``benchmark`` column, one row per run and benchmark it is scored on: a run on one benchmark
+    as it is, a run on several (``--dataset all``) once per benchmark, with that benchmark's scores (percent) in
+    the score columns."""
+    rows = []
+    for _, row in ledger.iterrows():
+        scores = json.loads(row["by_benchmark"]) if isinstance(row["by_benchmark"], str) and row["by_benchmark"] else {}
+        if not scores:
+            rows.append({**row, "benchmark": row["dataset"]})
+        for name, values in scores.items():
+            rows.append({**row, "benchmark": name, **{column: 100 * values[column] for column in SCORE_COLUMNS}})
+    return pd.DataFrame(rows, columns=[*ledger.columns, "benchmark"])
+
+
 def hardware(ledger: pd.DataFrame) -> pd.Series:
     """``CPU`` or ``GPU`` per run, from the ledger's ``device`` column (``cpu xN`` or a GPU's name; older rows
     without a device were CPU runs)."""
@@ -311,6 +338,26 @@ def compare_to_best(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def best_per_benchmark(ledger: pd.DataFrame, benchmarks: list[str]) -> pd.DataFrame:
+    """Per benchmark, the configuration with the best mean validation PN-F1 *on that benchmark* among those scored on
+    it with 2+ seeds (any, if none has), a general model's included (its per-benchmark scores, see
+    ``per_benchmark``); then the best general configuration (``dataset == 'all'``) if it was not the one chosen.
+    One summary row each, with a ``benchmark`` and a ``role`` (``chosen`` or ``general``) column."""
+    long = per_benchmark(ledger)
+    rows = []
+    for benchmark in benchmarks:
+        summary = summarize(long[long["benchmark"] == benchmark])
+        if summary.empty:
+            continue
+        candidates = summary[summary["seeds"] >= 2] if (summary["seeds"] >= 2).any() else summary
+        chosen = candidates.loc[candidates["val_pn_f1_mean"].idxmax()]
+        rows.append({**chosen, "benchmark": benchmark, "role": "chosen"})
+        general = summary[summary["dataset"] == "all"]
+        if not general.empty and chosen["dataset"] != "all":
+            rows.append({**general.loc[general["val_pn_f1_mean"].idxmax()], "benchmark": benchmark, "role": "general"})
+    return pd.DataFrame(rows)
+
+
 def compare_to_base(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataFrame:
     """Every configuration of an experiment other than ``main`` against its ``main`` cell (same dataset, backbone
     and regime): differences of the means, the seed spread, and whether the difference is beyond it."""
@@ -332,7 +379,7 @@ def compare_to_base(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataF
     return pd.DataFrame(rows)
 
 
-def _mean_std(row: pd.Series, score: str) -> str:
+def mean_std(row: pd.Series, score: str) -> str:
     mean, std = row[f"{score}_mean"], row[f"{score}_std"]
     return "-" if pd.isna(mean) else f"{mean:.2f}" + ("" if pd.isna(std) else f" ± {std:.2f}")
 
@@ -349,8 +396,8 @@ def markdown_table(summary: pd.DataFrame) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for _, row in summary.iterrows():
         lines.append(
-            f"| {row['dataset']} | {label(row)}, {row['epochs']} ep | {row['seeds']} | {_mean_std(row, 'val_pn_f1')} "
-            f"| {_mean_std(row, 'test_pn_f1')} | {_mean_std(row, 'test_acc')} | {_mean_std(row, 'test_macro_f1')} "
+            f"| {row['dataset']} | {label(row)}, {row['epochs']} ep | {row['seeds']} | {mean_std(row, 'val_pn_f1')} "
+            f"| {mean_std(row, 'test_pn_f1')} | {mean_std(row, 'test_acc')} | {mean_std(row, 'test_macro_f1')} "
             f"| {row['trainable_params'] / 1e6:.2f}M "
             f"| {_minutes(row['cpu_minutes'])} / {_minutes(row['gpu_minutes'])} |")
     return "\n".join(lines)

@@ -61,7 +61,8 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
 def promoted_summary(promoted: dict) -> str:
     """One sentence on where a promoted model comes from and how its configuration scores over seeds."""
     scores = promoted["configuration_scores_percent"]
-    origin = f"grid run `{promoted['run_id']}` ({promoted['configuration']}), chosen on validation by `absa.src.promote`"
+    origin = (f"grid run `{promoted['run_id']}` ({promoted['configuration']}), chosen on validation by "
+              "`absa.src.promote`")
     if len(promoted["seeds"]) == 1:
         return f"{origin}; its configuration has one seed so far, so there is no spread over seeds to quote yet."
     return (f"{origin}; over its {len(promoted['seeds'])} seeds the configuration scores test PN-F1 "
@@ -165,6 +166,37 @@ def ablation_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> st
     ])
 
 
+# Issue #6's goals: test scores, mean of 3 seeds, the model chosen on validation only (targets, not results).
+GOALS = {"semeval14_restaurants": {"test_acc": 88.0, "test_pn_f1": 89.5},
+         "semeval14_laptops": {"test_acc": 83.0, "test_pn_f1": 85.0},
+         "mams": {"test_acc": 85.5}, "twitter": {"test_acc": 76.0}}
+
+
+def goals_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", goals: dict = GOALS) -> str:
+    """Per benchmark: the configuration chosen on that benchmark's validation and the general model, their test
+    scores over seeds, the goal and whether the mean reaches it."""
+    from absa.src.ablation import best_per_benchmark, label, mean_std, read_ledger
+
+    frame = read_ledger(ledger)
+    table = best_per_benchmark(frame, list(goals)) if not frame.empty else None
+    if table is None or table.empty:
+        return "_No ablation runs yet: run `python -m absa.src.ablation`._"
+    lines = ["| benchmark | goal (test, mean of 3 seeds) | configuration | seeds | test acc | test PN-F1 | goal met |",
+             "|---|---|---|---|---|---|---|"]
+    for _, row in table.iterrows():
+        goal = goals[row["benchmark"]]
+        met = all(row[f"{score}_mean"] >= target for score, target in goal.items())
+        seeds = int(row["seeds"])
+        verdict = ("yes" if met else "no") + ("" if seeds >= 3 else f" ({seeds} seed{'s' if seeds > 1 else ''})")
+        name = ("general model: " if row["dataset"] == "all" else "") + label(row) + f", {row['epochs']} ep"
+        name += " (chosen on validation)" if row["role"] == "chosen" else ""
+        shown_goal = ", ".join(f"{'acc' if score == 'test_acc' else 'PN-F1'} ≥ {target:g}"
+                               for score, target in goal.items())
+        lines.append(f"| {row['benchmark']} | {shown_goal} | {name} | {seeds} | {mean_std(row, 'test_acc')} "
+                     f"| {mean_std(row, 'test_pn_f1')} | {verdict} |")
+    return "\n".join(lines)
+
+
 def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
     """Each single-factor experiment against the ``main`` cell it changes one thing of."""
     from absa.src.ablation import compare_to_base, read_ledger, spread_verdict, summarize
@@ -244,7 +276,7 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"ablation": ablation_block, "single-factor": single_factor_block, "ensembles": ensembles_block,
+BLOCKS = {"ablation": ablation_block, "goals": goals_block, "single-factor": single_factor_block, "ensembles": ensembles_block,
           "errors": errors_block, "robustness": robustness_block, "results": results_table, "speed": speed_table,
           "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
           "capacity": capacity_table}

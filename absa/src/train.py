@@ -336,8 +336,8 @@ def train(config: TrainConfig) -> dict:
     if config.teacher:
         trainer = DistillationTrainer(**common, alpha=config.distill_alpha, temperature=config.distill_temperature)
     else:
-        trainer = InOrderEvalTrainer(**common, compute_loss_func=(weighted_loss(balanced_class_weights(encoded["train"]["labels"]))
-                                                       if config.class_weights == "balanced" else None))
+        weights = balanced_class_weights(encoded["train"]["labels"]) if config.class_weights == "balanced" else None
+        trainer = InOrderEvalTrainer(**common, compute_loss_func=weighted_loss(weights) if weights is not None else None)
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
