@@ -257,3 +257,25 @@ def test_a_general_run_is_scored_once_per_benchmark(tmp_path):
     assert long[["run_id", "benchmark"]].values.tolist() == [["a1", "d"], ["g1", "mams"], ["g1", "twitter"]]
     assert long["test_acc"].tolist() == pytest.approx([90.0, 70.0, 50.0])  # percent, each benchmark its own
     assert long["val_pn_f1"].tolist() == pytest.approx([90.0, 80.0, 60.0])
+
+
+def test_runs_that_start_from_their_seeds_first_stage_form_one_cell(tmp_path):
+    runs = tmp_path / "runs"
+    first = {seed: run_id(TrainConfig(backbone="minilm", dataset="all", seed=seed)) for seed in (1, 2)}
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"experiments": [
+        {"name": "general", "backbone": "minilm", "dataset": "all", "seed": [1, 2]},
+        *[{"name": "finetune", "backbone": "minilm", "dataset": "d", "init_from": str(runs / first[seed]),
+           "seed": seed} for seed in (1, 2)]]}))
+
+    def fake_train(config):
+        return {"config": ablation.asdict(config), "validation": {"pn_macro_f1": 0.5, "accuracy": 0.5},
+                "test": None, "best_epoch": 1, "trainable_params": 1, "train_seconds": 1.0, "peak_mem_mb": 1,
+                "device": "cpu", "commit": "x"}
+
+    args = AblationArguments(grid=str(grid), ledger=str(tmp_path / "results.csv"), runs_dir=str(runs))
+    rows = run_grid(args, train_fn=fake_train)
+    assert [(r["experiment"], r["init_from"]) for r in rows] == [("general", ""), ("general", ""),
+                                                                  ("finetune", "general"), ("finetune", "general")]
+    summary = ablation.summarize(ablation.read_ledger(tmp_path / "results.csv"))
+    assert summary["seeds"].tolist() == [2, 2] and ablation.label(summary.iloc[1]).endswith("from general lr 0.0005")

@@ -214,3 +214,27 @@ def test_general_model_on_all_benchmarks_scores_each_benchmark(four_benchmarks, 
     assert "test: twitter" in (tmp_path / "general" / "README.md").read_text()
     with pytest.raises(ValueError, match="every benchmark"):
         TrainConfig(dataset="all", extra_train="mams")
+
+
+def test_init_from_goes_on_training_an_exported_model(tiny_model, synthetic_dataset, tmp_path):
+    from absa.src.train import start_model
+
+    folder, first = tiny_model
+    common = dict(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
+                  backbone="minilm", regime="lora", batch_size=8, val_size=0.2, bf16="no", seed=42,
+                  init_from=str(folder))
+    # it starts where the exported model ended: the same predictions before any step
+    start = start_model(TrainConfig(**common)).eval()
+    predictor = Predictor(folder, bf16="no")
+    encoded = predictor._collate([predictor.tokenizer("Great pasta!", "pasta")])
+    with torch.no_grad():
+        assert start(**encoded).logits.argmax(-1).item() == predictor.predict(["Great pasta!"], ["pasta"])[0]
+        assert torch.allclose(torch.softmax(start(**encoded).logits, -1),
+                              torch.from_numpy(predictor.predict_proba(["Great pasta!"], ["pasta"])), atol=1e-5)
+    result = train(TrainConfig(**common, epochs=1, learning_rate=1e-4, output_dir=str(tmp_path / "stage2")))
+    assert result["config"]["init_from"] == str(folder) and (tmp_path / "stage2" / "adapter_model.safetensors").exists()
+
+    for change, message in [({"regime": "full"}, "regime"), ({"lora_r": 8}, "LoRA rank"),
+                            ({"input_format": "marked"}, "input_format"), ({"seed": 1}, "seed 42")]:
+        with pytest.raises(ValueError, match=message):
+            start_model(TrainConfig(**{**common, **change}))

@@ -34,7 +34,7 @@ from absa.src.train import TrainConfig
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs",
+    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "lr", "epochs",
     "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
     "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
@@ -42,7 +42,7 @@ LEDGER_COLUMNS = [
 NOT_IN_ID = {"output_dir", "data_dir"}
 # Fields added after the ledger began: in the id only when set away from their default, so that the ids of runs
 # finished before they existed stay the same.
-IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature"}
+IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from"}
 
 
 @dataclass
@@ -85,15 +85,20 @@ def run_id(config: TrainConfig) -> str:
     return hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def finished_runs(ledger: Path) -> set[str]:
+def finished_runs(ledger: Path) -> dict[str, str]:
+    """Run id -> experiment of every run in the ledger."""
     if not ledger.exists():
-        return set()
+        return {}
     with open(ledger, newline="") as handle:
-        return {row["run_id"] for row in csv.DictReader(handle)}
+        return {row["run_id"]: row["experiment"] for row in csv.DictReader(handle)}
 
 
-def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
+def ledger_row(experiment: str, rid: str, metrics: dict, run_experiments: dict[str, str] | None = None) -> dict:
+    """The ledger row of a finished run. ``init_from`` is recorded as the experiment of the run it started from
+    when that run is in ``run_experiments`` (run id -> experiment), so that seeds which started from their own
+    seed's run form one cell; else as the folder's name."""
     config, val, test = metrics["config"], metrics["validation"], metrics["test"] or {}
+    start = Path(config["init_from"]).name if config.get("init_from") else ""
     return {
         "run_id": rid, "experiment": experiment, "dataset": config["dataset"], "backbone": config["backbone"],
         "regime": config["regime"], "lora_r": config["lora_r"] if config["regime"] == "lora" else "",
@@ -103,6 +108,7 @@ def ledger_row(experiment: str, rid: str, metrics: dict) -> dict:
         "teacher": Path(config["teacher"]).name if config.get("teacher") else "",
         "distill_alpha": config["distill_alpha"] if config.get("teacher") else "",
         "distill_temperature": config["distill_temperature"] if config.get("teacher") else "",
+        "init_from": (run_experiments or {}).get(start, start),
         "lr": config["learning_rate"], "epochs": config["epochs"], "seed": config["seed"],
         "best_epoch": metrics["best_epoch"], "val_pn_f1": val["pn_macro_f1"], "val_acc": val["accuracy"],
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
@@ -171,7 +177,7 @@ def merge_ledgers(ledger: Path, sources: list[Path]) -> list[dict]:
             for row in reader:
                 if row["run_id"] not in done:
                     append_row(ledger, {column: row.get(column, "") for column in LEDGER_COLUMNS})
-                    done.add(row["run_id"])
+                    done[row["run_id"]] = row["experiment"]
                     added.append(row)
     return added
 
@@ -206,7 +212,7 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
                   f"epochs={config.epochs} seed={config.seed}")
             continue
         config.output_dir = str(Path(args.runs_dir) / rid)
-        row = ledger_row(name, rid, train_fn(config))
+        row = ledger_row(name, rid, train_fn(config), finished_runs(ledger))
         append_row(ledger, row)
         rows.append(row)
     return rows
@@ -214,7 +220,8 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "lr", "epochs"]
+                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "lr",
+                  "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 
@@ -227,7 +234,8 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     frame = frame.reindex(columns=LEDGER_COLUMNS)  # a ledger from before a column existed
     for column in SCORE_COLUMNS:
         frame[column] = 100 * pd.to_numeric(frame[column])
-    for column in ("lora_r", "lora_targets", "extra_train", "teacher", "distill_alpha", "distill_temperature"):
+    for column in ("lora_r", "lora_targets", "extra_train", "teacher", "distill_alpha", "distill_temperature",
+                   "init_from"):
         frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
     return frame
 
@@ -304,6 +312,8 @@ def label(row: pd.Series) -> str:
         parts.append(f"+ {row['extra_train']} train")
     if row["teacher"] != "-":
         parts.append(f"distilled from {row['teacher']}")
+    if row["init_from"] != "-":
+        parts.append(f"from {row['init_from']}")
     parts.append(f"lr {row['lr']:g}")
     return " ".join(parts)
 

@@ -127,11 +127,11 @@ def read_absa_config(folder: str | os.PathLike) -> dict:
     return json.loads(path.read_text())
 
 
-def load_model_folder(folder: str | os.PathLike) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
-    """Load an exported model folder for inference: (model in eval mode, tokenizer, absa config).
-
-    A LoRA adapter is applied to its backbone (resolved by name) and merged, so inference costs the same as a
-    plain model.
+def load_model_folder(folder: str | os.PathLike, trainable: bool = False
+                      ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
+    """Load an exported model folder: (model, tokenizer, absa config). For inference (the default) the model is in
+    eval mode and a LoRA adapter is applied to its backbone (resolved by name) and merged, so inference costs the
+    same as a plain model; with ``trainable=True`` the adapter (or the full model) stays trainable, to train on.
     """
     folder = Path(folder)
     config = read_absa_config(folder)
@@ -145,7 +145,8 @@ def load_model_folder(folder: str | os.PathLike) -> tuple[PreTrainedModel, PreTr
             )
         finally:
             transformers_logging.set_verbosity(verbosity)
-        model = PeftModel.from_pretrained(base, folder).merge_and_unload()
+        model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
+        model = model if trainable else model.merge_and_unload()
     else:
         model = AutoModelForSequenceClassification.from_pretrained(folder)
-    return model.eval(), load_tokenizer(str(folder)), config
+    return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config

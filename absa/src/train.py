@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from datasets import Dataset, DatasetDict
-from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, Trainer, TrainingArguments,
-                          set_seed)
+from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, PreTrainedModel, Trainer,
+                          TrainingArguments, set_seed)
 
 from absa.src.data import (ALL, BENCHMARKS, PACKAGE_DIR, add_training_rows, grouped_split, load_all_benchmarks,
                            load_benchmark, read_frame)
 from absa.src.metrics import classification_metrics
-from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_tokenizer,
-                                save_model_folder, use_bf16)
+from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_model_folder,
+                                load_tokenizer, save_model_folder, use_bf16)
 from absa.src.backbones import resolve_backbone
 from absa.src.predict import Predictor
 
@@ -62,6 +62,9 @@ class TrainConfig:
                                                                   "train rows are soft targets (distillation)"})
     distill_alpha: float = field(default=0.5, metadata={"help": "weight of the soft-target term (with --teacher)"})
     distill_temperature: float = field(default=2.0, metadata={"help": "softening temperature (with --teacher)"})
+    init_from: str | None = field(default=None, metadata={"help": "exported model folder to go on training (same "
+                                                                  "backbone, regime, LoRA rank, input format and "
+                                                                  "seed), e.g. the general model"})
     learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
     epochs: int = 8
     batch_size: int = 16
@@ -141,6 +144,31 @@ def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
     if config.limit_rows:
         splits = DatasetDict({k: v.select(range(min(config.limit_rows, len(v)))) for k, v in splits.items()})
     return splits, added
+
+
+def start_model(config: TrainConfig) -> PreTrainedModel:
+    """The model to train: a fresh one on the backbone, or the exported folder ``config.init_from``, which must
+    match the run's backbone, regime, LoRA rank and input format, and, where it trained on this run's benchmark,
+    its seed (a validation split drawn with another seed holds rows it trained on)."""
+    if config.init_from is None:
+        return build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
+                           config.lora_targets)
+    model, _, start = load_model_folder(config.init_from, trainable=True)
+    rank = model.peft_config["default"].r if start["regime"] == "lora" else None
+    wanted = {"backbone": config.backbone, "regime": config.regime, "input_format": config.input_format}
+    found = {key: start.get(key, "pair") for key in wanted}
+    if found != wanted or (rank is not None and rank != config.lora_r):
+        raise ValueError(f"init_from {config.init_from} is {found} (LoRA rank {rank}); this run is {wanted} "
+                         f"(LoRA rank {config.lora_r})")
+    metrics_file = Path(config.init_from) / "metrics.json"
+    trained = json.loads(metrics_file.read_text())["config"] if metrics_file.exists() else None
+    if trained is not None and trained["seed"] != config.seed and (
+            trained["dataset"] in (config.dataset, ALL)
+            or config.dataset in (trained.get("extra_train") or "").split(",")):
+        raise ValueError(f"init_from {config.init_from} trained on {config.dataset} with seed {trained['seed']}: its "
+                         f"training rows include seed {config.seed}'s validation rows; start from its seed "
+                         f"{config.seed} run, or train with --seed {trained['seed']}")
+    return model
 
 
 def _score(prediction: EvalPrediction) -> dict:
@@ -276,8 +304,7 @@ def train(config: TrainConfig) -> dict:
     splits, added = load_splits(config)
     source = resolve_backbone(config.backbone)
     tokenizer = load_tokenizer(source)
-    model = build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
-                        config.lora_targets)
+    model = start_model(config)
     trainable, total = count_parameters(model)
     teacher_seconds = None
     if config.teacher:
