@@ -186,6 +186,7 @@ def test_single_factor_runs_come_with_their_base_cell(tmp_path):
         ablation.append_row(ledger, row)
     changed = dict(_ledger_rows({"a": [0.9]})[0], experiment="learning_rate", lr=1e-4, run_id="x")
     ablation.append_row(ledger, changed)
+    ablation.append_row(ledger, dict(changed, experiment="general", dataset="all", run_id="g"))  # no main cell
     runs = ablation.single_factor_runs(ablation.read_ledger(ledger))
     assert sorted(runs["experiment"]) == ["learning_rate", "main", "main", "main"]  # b is nobody's base
     assert set(runs["configuration"]) == {"a lora r16 lr 0.0005", "a lora r16 lr 0.0001"}

@@ -319,11 +319,13 @@ def label(row: pd.Series) -> str:
 
 
 def single_factor_runs(ledger: pd.DataFrame) -> pd.DataFrame:
-    """The runs of every experiment other than ``main``, each with the ``main`` runs it changes one thing of (same
-    dataset, backbone and regime); a ``configuration`` column holds each run's ``label``."""
-    others = ledger[ledger["experiment"] != "main"]
-    keys = others[["dataset", "backbone", "regime"]].drop_duplicates()
-    bases = ledger[ledger["experiment"] == "main"].merge(keys, on=["dataset", "backbone", "regime"])
+    """The runs of every experiment other than ``main`` that has a ``main`` cell to compare with (same dataset,
+    backbone and regime; the general model on all benchmarks has none), with those ``main`` runs; a
+    ``configuration`` column holds each run's ``label``."""
+    keys = ["dataset", "backbone", "regime"]
+    main = ledger[ledger["experiment"] == "main"]
+    others = ledger[ledger["experiment"] != "main"].merge(main[keys].drop_duplicates(), on=keys)
+    bases = main.merge(others[keys].drop_duplicates(), on=keys)
     runs = pd.concat([bases, others], ignore_index=True)
     runs["configuration"] = runs.apply(label, axis=1) if len(runs) else pd.Series(dtype=str)
     return runs
