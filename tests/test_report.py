@@ -86,3 +86,13 @@ def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tm
     assert rows[2].startswith("| t | acc ≥ 70 | general model:") and rows[2].endswith("| 70.00 | 70.00 | yes (1 seed) |")
     below = goals_block(ledger, goals={"r": {"test_acc": 93.0}}).splitlines()[2]
     assert below.endswith("| no |")
+
+
+def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_model, tmp_path):
+    folder, _ = tiny_model
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["test"] = {**metrics["test"], "by_benchmark": {"a": metrics["test"], "b": metrics["test"]}}
+    (tmp_path / "general").mkdir()
+    (tmp_path / "general" / "metrics.json").write_text(json.dumps(metrics))
+    row = results_table(tmp_path).splitlines()[2]
+    assert row.startswith("| `general` | minilm | lora | all 2 benchmarks (scores: their mean) |")

@@ -47,8 +47,10 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
             return f"{100 * split[key]:.2f}" if key in split else "-"
 
         label = f"`{name}`" + (" (default)" if name == default else "")
+        trained_on = (f"all {len(test['by_benchmark'])} benchmarks (scores: their mean)" if "by_benchmark" in test
+                      else m["data"]["train"])
         lines.append(
-            f"| {label} | {config['backbone']} | {config['regime']} | {m['data']['train']} | {config['seed']} "
+            f"| {label} | {config['backbone']} | {config['regime']} | {trained_on} | {config['seed']} "
             f"| {m['best_epoch']:g} | {pct(val, 'pn_macro_f1')} | {pct(test, 'pn_macro_f1')} "
             f"| {pct(test, 'accuracy')} | {pct(test, 'macro_f1')} | {m['trainable_params'] / 1e6:.1f}M "
             f"| {m['train_seconds'] / 60:.0f} min on {m['device']} |"
