@@ -84,8 +84,10 @@ def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tm
     assert rows[1].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | general model: minilm full lr 0.0005, 5 ep | 1 |")
     assert rows[1].endswith("| 95.00 | 95.00 | yes (1 seed) |")
     assert rows[2].startswith("| t | acc ≥ 70 | general model:") and rows[2].endswith("| 70.00 | 70.00 | yes (1 seed) |")
-    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}}).splitlines()[2]
-    assert below.endswith("| no |")
+    assert goals_block(ledger, goals={"r": {"test_acc": 91.0}, "t": {"test_acc": 70.0}}).endswith(
+        "**Goals met (3 seeds): 1 of 2 benchmarks** (r).")  # t is met by one seed only
+    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}})
+    assert below.splitlines()[2].endswith("| no |") and below.endswith("0 of 1 benchmarks**.")
 
 
 def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_model, tmp_path):

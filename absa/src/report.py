@@ -185,17 +185,22 @@ def goals_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", goals: d
         return "_No ablation runs yet: run `python -m absa.src.ablation`._"
     lines = ["| benchmark | goal (test, mean of 3 seeds) | configuration | seeds | test acc | test PN-F1 | goal met |",
              "|---|---|---|---|---|---|---|"]
+    met_benchmarks = set()
     for _, row in table.iterrows():
         goal = goals[row["benchmark"]]
         met = all(row[f"{score}_mean"] >= target for score, target in goal.items())
         seeds = int(row["seeds"])
         verdict = ("yes" if met else "no") + ("" if seeds >= 3 else f" ({seeds} seed{'s' if seeds > 1 else ''})")
+        if met and seeds >= 3:
+            met_benchmarks.add(row["benchmark"])
         name = ("general model: " if row["dataset"] == "all" else "") + label(row) + f", {row['epochs']} ep"
         name += " (chosen on validation)" if row["role"] == "chosen" else ""
         shown_goal = ", ".join(f"{'acc' if score == 'test_acc' else 'PN-F1'} ≥ {target:g}"
                                for score, target in goal.items())
         lines.append(f"| {row['benchmark']} | {shown_goal} | {name} | {seeds} | {mean_std(row, 'test_acc')} "
                      f"| {mean_std(row, 'test_pn_f1')} | {verdict} |")
+    lines += ["", f"**Goals met (3 seeds): {len(met_benchmarks)} of {len(goals)} benchmarks**"
+                  + (f" ({', '.join(sorted(met_benchmarks))})." if met_benchmarks else ".")]
     return "\n".join(lines)
 
 
