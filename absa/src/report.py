@@ -216,7 +216,8 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
              "| test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
         lines.append(f"| {r['dataset']} | {r['base']} | {r['changed']} | {r['seeds']} | {r['val_pn_f1 difference']:+.2f} "
-                     f"| {r['seed spread']:.2f} | {spread_verdict(r['beyond seed spread'])} "
+                     f"| {'-' if math.isnan(r['seed spread']) else format(r['seed spread'], '.2f')} "
+                     f"| {spread_verdict(r['beyond seed spread'])} "
                      f"| {r['test_pn_f1 difference']:+.2f} | {r['test_acc difference']:+.2f} |")
     return "\n".join(lines)
 
