@@ -98,3 +98,15 @@ def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_mode
     (tmp_path / "general" / "metrics.json").write_text(json.dumps(metrics))
     row = results_table(tmp_path).splitlines()[2]
     assert row.startswith("| `general` | minilm | lora | all 2 benchmarks (scores: their mean) |")
+
+
+def test_single_factor_block_shows_no_nan_for_a_one_seed_change(write_ledger, tmp_path):
+    from absa.src.report import single_factor_block
+
+    ledger = write_ledger(tmp_path / "results.csv", [("a1", "r", 3e-5, 1, 0.80, 0.90), ("a2", "r", 3e-5, 2, 0.82, 0.92)])
+    with open(ledger) as handle:
+        lines = handle.read().splitlines()
+    changed = lines[1].replace("a1,main,", "x1,lr,", 1).replace(",3e-05,", ",0.0001,", 1)
+    ledger.write_text("\n".join([*lines, changed]) + "\n")
+    row = single_factor_block(ledger).splitlines()[2]
+    assert "| 2 / 1 |" in row and "| - | undecided (one seed) |" in row and "nan" not in row
