@@ -32,3 +32,12 @@ def test_bf16_auto_follows_the_cpu_instructions(monkeypatch, amx, avx512_bf16, e
     assert use_bf16("no", cpu) is False and use_bf16("yes", cpu) is True
     with pytest.raises(ValueError, match="bf16"):
         use_bf16("fast", cpu)
+
+
+def test_a_full_model_folder_without_weights_says_how_to_rebuild_them(tmp_path):
+    import json
+
+    from absa.src.modeling import load_model_folder
+    (tmp_path / "absa_config.json").write_text(json.dumps({"backbone": "minilm", "regime": "full"}))
+    with pytest.raises(FileNotFoundError, match="make train-fast"):
+        load_model_folder(tmp_path)

@@ -148,5 +148,8 @@ def load_model_folder(folder: str | os.PathLike, trainable: bool = False
         model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
         model = model if trainable else model.merge_and_unload()
     else:
+        if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
+            raise FileNotFoundError(f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train them "
+                                    "with the config in its metrics.json (absa/models/fast: `make train-fast`)")
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config
