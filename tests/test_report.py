@@ -109,4 +109,4 @@ def test_single_factor_block_shows_no_nan_for_a_one_seed_change(write_ledger, tm
     changed = lines[1].replace("a1,main,", "x1,lr,", 1).replace(",3e-05,", ",0.0001,", 1)
     ledger.write_text("\n".join([*lines, changed]) + "\n")
     row = single_factor_block(ledger).splitlines()[2]
-    assert "| 2 / 1 |" in row and "| - | undecided (one seed) |" in row and "nan" not in row
+    assert row.startswith("| r | minilm full lr 0.0001 | 2 / 1 |") and "| - | undecided (one seed) |" in row and "nan" not in row

@@ -212,10 +212,10 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
     table = compare_to_base(summarize(frame)) if not frame.empty else None
     if table is None or table.empty:
         return "_No single-factor runs yet._"
-    lines = ["| dataset | base (main) | changed | seeds | val PN-F1 Δ | seed spread | beyond spread? | test PN-F1 Δ "
-             "| test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| dataset | changed (against its main cell) | seeds | val PN-F1 Δ | seed spread | beyond spread? "
+             "| test PN-F1 Δ | test acc Δ |", "|---|---|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
-        lines.append(f"| {r['dataset']} | {r['base']} | {r['changed']} | {r['seeds']} | {r['val_pn_f1 difference']:+.2f} "
+        lines.append(f"| {r['dataset']} | {r['changed']} | {r['seeds']} | {r['val_pn_f1 difference']:+.2f} "
                      f"| {'-' if math.isnan(r['seed spread']) else format(r['seed spread'], '.2f')} "
                      f"| {spread_verdict(r['beyond seed spread'])} "
                      f"| {r['test_pn_f1 difference']:+.2f} | {r['test_acc difference']:+.2f} |")
