@@ -74,7 +74,8 @@ def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tm
     scores = {"r": {"val_pn_f1": 0.5, "test_pn_f1": 0.95, "test_acc": 0.95, "test_macro_f1": 0.9},
               "t": {"val_pn_f1": 0.6, "test_pn_f1": 0.7, "test_acc": 0.7, "test_macro_f1": 0.7}}
     append_row(ledger, {**{c: general.get(c, "") for c in LEDGER_COLUMNS}, "by_benchmark": json.dumps(scores)})
-    block = goals_block(ledger, goals={"r": {"test_acc": 91.0, "test_pn_f1": 92.0}, "t": {"test_acc": 70.0}})
+    block = goals_block(ledger, goals={"r": {"test_acc": 91.0, "test_pn_f1": 92.0}, "t": {"test_acc": 70.0}},
+                        models_dir=tmp_path, reports_dir=tmp_path)
     rows = [line for line in block.splitlines()[2:] if line.startswith("|")]
     assert len(rows) == 3
     # chosen on validation (the 3e-5 cell), not on test (the 1e-4 cell scores 99); its mean 92 meets PN-F1 but the
@@ -84,10 +85,29 @@ def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tm
     assert rows[1].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | general model: minilm full lr 0.0005, 5 ep | 1 |")
     assert rows[1].endswith("| 95.00 | 95.00 | yes (1 seed) |")
     assert rows[2].startswith("| t | acc ≥ 70 | general model:") and rows[2].endswith("| 70.00 | 70.00 | yes (1 seed) |")
-    assert goals_block(ledger, goals={"r": {"test_acc": 91.0}, "t": {"test_acc": 70.0}}).endswith(
-        "**Goals met (3 seeds): 1 of 2 benchmarks** (r).")  # t is met by one seed only
-    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}})
-    assert below.splitlines()[2].endswith("| no |") and below.endswith("0 of 1 benchmarks**.")
+    block = goals_block(ledger, goals={"r": {"test_acc": 91.0}, "t": {"test_acc": 70.0}}, models_dir=tmp_path,
+                        reports_dir=tmp_path)
+    assert "\n**Goals met (3 seeds): 1 of 2 benchmarks** (r).\n" in block  # t is met by one seed only
+    assert block.endswith("Fast model: none promoted to `absa/models/fast` yet.")
+    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}}, models_dir=tmp_path, reports_dir=tmp_path)
+    assert below.splitlines()[2].endswith("| no |") and "0 of 1 benchmarks**." in below
+
+
+def test_fast_goal_needs_three_seeds_for_accuracy_and_the_fast_models_own_benchmark_for_speed(tmp_path):
+    from absa.src.report import fast_goal_line
+
+    (tmp_path / "fast").mkdir()
+    promoted = {"seeds": [1, 2, 3], "configuration_scores_percent": {"test_acc": {"mean": 86.0, "std": 1.0}}}
+    (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": promoted}))
+    assert "86.00 over 3 seeds (goal ≥ 85: met); speed not measured yet" in fast_goal_line(tmp_path, tmp_path)
+    speed = {"model": "other", "optimized_rows_per_second": 900.0, "n": 100, "datasets": ["mams"]}
+    (tmp_path / "benchmark_minilm.json").write_text(json.dumps(speed))
+    assert "speed not measured yet" in fast_goal_line(tmp_path, tmp_path)  # another model's speed does not count
+    (tmp_path / "benchmark_minilm.json").write_text(json.dumps({**speed, "model": "fast", "n": 12000}))
+    assert fast_goal_line(tmp_path, tmp_path).endswith("900.0 rows/s on 12,000 rows of mams (goal ≥ 700: met).")
+    promoted["seeds"] = [1]
+    (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": promoted}))
+    assert "over 1 seed (goal ≥ 85: not met)" in fast_goal_line(tmp_path, tmp_path)
 
 
 def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_model, tmp_path):
@@ -98,6 +118,10 @@ def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_mode
     (tmp_path / "general" / "metrics.json").write_text(json.dumps(metrics))
     row = results_table(tmp_path).splitlines()[2]
     assert row.startswith("| `general` | minilm | lora | all 2 benchmarks (scores: their mean) |")
+    joint = json.loads((folder / "metrics.json").read_text())
+    joint["data"] = {**joint["data"], "train": "r/train.csv", "extra_train": {"mams": {"added": 9}}}
+    (tmp_path / "general" / "metrics.json").write_text(json.dumps(joint))
+    assert "| r/train.csv + mams/train.csv |" in results_table(tmp_path)  # joint training names both files
 
 
 def test_single_factor_block_shows_no_nan_for_a_one_seed_change(write_ledger, tmp_path):
