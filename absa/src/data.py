@@ -173,6 +173,13 @@ def _normalized(texts: pd.Series) -> pd.Series:
     return texts.str.lower().str.split().str.join(" ")
 
 
+def _evaluated(train: pd.DataFrame, evaluated: list[pd.DataFrame]) -> pd.Series:
+    """Which training rows have a sentence (case and spacing ignored) that is also in one of the ``evaluated``
+    frames (validation and test splits): such rows are never trained on."""
+    held_out = set().union(*(set(_normalized(frame["text"])) for frame in evaluated))
+    return _normalized(train["text"]).isin(held_out)
+
+
 def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.PathLike | None = None
                       ) -> tuple[DatasetDict, dict]:
     """Append the train.csv rows of other benchmarks to the training split only (joint training).
@@ -181,14 +188,11 @@ def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.Path
     evaluated sentence is ever trained on: MAMS and SemEval-2014 restaurants come from the same review corpus.
     Returns the new splits and, per benchmark, how many rows were added and dropped.
     """
-    held_out = set()
-    for split in ("validation", "test"):
-        if split in splits:
-            held_out |= set(_normalized(splits[split].to_pandas()["text"]))
+    evaluated = [splits[split].to_pandas() for split in ("validation", "test") if split in splits]
     frames, counts = [splits["train"].to_pandas()], {}
     for name in names:
         extra = read_frame(data_dir(root) / name / "train.csv")
-        overlap = _normalized(extra["text"]).isin(held_out)
+        overlap = _evaluated(extra, evaluated)
         frames.append(extra[~overlap][frames[0].columns.intersection(extra.columns)])
         counts[name] = {"added": int((~overlap).sum()), "dropped_overlap": int(overlap.sum())}
     train = pd.concat(frames, ignore_index=True)
@@ -209,9 +213,8 @@ def load_all_benchmarks(root: str | os.PathLike | None = None, val_size: float =
         for split, data in load_benchmark(name, root, val_size, seed).items():
             frames[split].append(data.to_pandas().assign(benchmark=name))
     splits = {split: pd.concat(parts, ignore_index=True) for split, parts in frames.items()}
-    held_out = set(_normalized(splits["validation"]["text"])) | set(_normalized(splits["test"]["text"]))
     train = splits["train"]
-    overlap = _normalized(train["text"]).isin(held_out)
+    overlap = _evaluated(train, [splits["validation"], splits["test"]])
     counts = {name: {"kept": int((~overlap & (train["benchmark"] == name)).sum()),
                      "dropped_overlap": int((overlap & (train["benchmark"] == name)).sum())} for name in BENCHMARKS}
     splits["train"] = train[~overlap].reset_index(drop=True)
