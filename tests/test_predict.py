@@ -39,3 +39,15 @@ def test_int8_quantization_replaces_linears_and_stays_close(tiny_model, predicto
     exact = predictor.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
     approx = quantized.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
     assert np.abs(exact - approx).max() < 0.05
+
+
+def test_bf16_casts_the_weights_once_and_stays_close_to_fp32(tiny_model, predictor):
+    half = Predictor(tiny_model[0], batch_size=4, bf16="yes")
+    assert half.bf16 and {p.dtype for p in half.model.parameters()} == {torch.bfloat16}
+    assert {p.dtype for p in predictor.model.parameters()} == {torch.float32}
+    frame = synthetic_frame()
+    exact = predictor.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
+    approx = half.predict_proba(frame["text"].tolist(), frame["aspect"].tolist())
+    assert approx.dtype == np.float32 and np.abs(exact - approx).max() < 0.05
+    # int8 dynamic quantization takes fp32 inputs, so it turns bf16 off
+    assert not Predictor(tiny_model[0], bf16="yes", quantize="yes").bf16

@@ -40,11 +40,14 @@ class Predictor:
         self.batch_size = batch_size
         self.bf16 = use_bf16(bf16, self.device)
         self.quantized = use_int8(quantize, self.device, self.bf16)
+        self.bf16 = self.bf16 and not self.quantized  # int8 linear layers take fp32 inputs
         if self.quantized:
             # per-output-channel int8 weights keep more precision than one scale per matrix
             model = quantization.quantize_dynamic(model, {torch.nn.Linear: quantization.per_channel_dynamic_qconfig},
                                                   dtype=torch.qint8)
-        self.model = model.to(self.device)
+        # bf16 weights, cast once: autocast would re-cast every linear layer's weights on every batch
+        # (about 6% of the fast model's prediction time on a 2-core AVX512-BF16 CPU).
+        self.model = model.to(self.device, dtype=torch.bfloat16 if self.bf16 else None)
         self.max_length = int(self.config.get("max_length", 128))
         self.input_format = self.config.get("input_format", "pair")
         self.labels = LABELS
@@ -69,8 +72,7 @@ class Predictor:
             index = order[start:start + self.batch_size]
             batch = self._collate([{k: encoded[k][i] for k in encoded} for i in index])
             batch = {k: v.to(self.device) for k, v in batch.items()}
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                logits = self.model(**batch).logits
+            logits = self.model(**batch).logits
             probs[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return probs
 
