@@ -84,7 +84,7 @@ def speed_table(reports_dir: Path = REPORTS_DIR, name: str = "benchmark.json") -
         return f"_No benchmark yet: run `python -m absa.src.benchmark --output absa/reports/{name}`._"
     opt = b["optimized_pipeline"]
     improved = ", ".join(["length-sorted batches of %d" % opt["batch_size"]]
-                         + (["bf16"] if opt["bf16"] else []) + (["int8 dynamic quantization"] if opt["int8"] else []))
+                         + (["bf16 weights"] if opt["bf16"] else []) + (["int8 dynamic quantization"] if opt["int8"] else []))
     passes = b.get("optimized_rows_per_second_passes", [])
     if len(passes) > 1:
         improved += f" (median of {len(passes)} passes: {', '.join(f'{rate:.0f}' for rate in passes)} rows/s)"
