@@ -32,7 +32,7 @@ class EvaluationArguments:
     output: str = field(default=str(PACKAGE_DIR / "data" / "results" / "test.csv"),
                         metadata={"help": "where the predictions go; metrics JSON is written beside it"})
     batch_size: int = field(default=64, metadata={"help": "rows per forward pass"})
-    bf16: str = field(default="auto", metadata={"help": "bf16 autocast: auto (where native) | yes | no"})
+    bf16: str = field(default="auto", metadata={"help": "bf16 weights: auto (where native) | yes | no"})
     quantize: str = field(default="no", metadata={"help": "int8 dynamic quantization on CPU: auto | yes | no"})
 
 

@@ -34,7 +34,7 @@ def bf16_is_fast(device: torch.device) -> bool:
     AVX512-BF16 instructions (measured on a 2-core AVX512-BF16 EPYC: training steps 2.1-2.6x and prediction ~3x
     faster than fp32).
 
-    On CPUs without them (e.g. AVX2-only) bf16 autocast is several times slower than fp32.
+    On CPUs without them (e.g. AVX2-only) bf16 is several times slower than fp32.
     """
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
