@@ -48,7 +48,7 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
 
         label = f"`{name}`" + (" (default)" if name == default else "")
         trained_on = (f"all {len(test['by_benchmark'])} benchmarks (scores: their mean)" if "by_benchmark" in test
-                      else " + ".join([m["data"]["train"], *(f"{name}/train.csv" for name in
+                      else " + ".join([m["data"]["train"], *(f"{extra}/train.csv" for extra in
                                                              m["data"].get("extra_train") or {})]))
         lines.append(
             f"| {label} | {config['backbone']} | {config['regime']} | {trained_on} | {config['seed']} "
