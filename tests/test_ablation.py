@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from absa.src import ablation
-from absa.src.ablation import LEDGER_COLUMNS, AblationArguments, expand, run_grid, run_id
+from absa.src.ablation import LEDGER_COLUMNS, AblationArguments, expand, run_grid, run_id, teacher_experiments
 from absa.src.train import TrainConfig, train
 
 
@@ -280,3 +280,13 @@ def test_runs_that_start_from_their_seeds_first_stage_form_one_cell(tmp_path):
                                                                   ("finetune", "general"), ("finetune", "general")]
     summary = ablation.summarize(ablation.read_ledger(tmp_path / "results.csv"))
     assert summary["seeds"].tolist() == [2, 2] and ablation.label(summary.iloc[1]).endswith("from general lr 0.0005")
+
+
+def test_teacher_experiments_resolve_relative_teacher_paths_from_the_root(tmp_path):
+    grid = {"experiments": [
+        {"name": "distill", "backbone": "minilm", "teacher": "models/teacher", "seed": [1, 2]},
+        {"name": "joint_distill", "backbone": "minilm", "teacher": str(tmp_path / "models" / "teacher")},
+        {"name": "other", "backbone": "minilm", "teacher": "models/another"},
+        {"name": "main", "backbone": "minilm"}]}
+    assert teacher_experiments(grid, tmp_path / "models" / "teacher", root=tmp_path) == ["distill", "joint_distill"]
+    assert teacher_experiments(grid, tmp_path / "models" / "main", root=tmp_path) == []

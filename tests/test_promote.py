@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import yaml
 
 from absa.src.promote import PromoteArguments, promote
 
@@ -62,3 +63,26 @@ def test_general_model_goes_to_its_own_folder_and_one_seed_quotes_no_spread(tiny
     assert scores["test_pn_f1"] == {"mean": 85.0, "std": None}  # no NaN in the JSON
     card = (target / "README.md").read_text()
     assert "one seed so far" in card and "nan" not in card
+
+
+def test_a_folder_the_grid_distils_from_is_never_replaced(tiny_model, write_ledger, tmp_path):
+    model_dir, _ = tiny_model
+    write_ledger(tmp_path / "results.csv", [("a1", "d", 3e-5, 1, 0.8, 0.8)])
+    runs = _runs(tmp_path, model_dir, ["a1"])
+    teacher = tmp_path / "models" / "d"
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"experiments": [
+        {"name": "distill", "backbone": "minilm", "teacher": str(teacher), "seed": [1, 2]},
+        {"name": "main", "backbone": "minilm", "seed": 1}]}))
+    args = PromoteArguments(dataset="d", min_seeds=1, ledger=str(tmp_path / "results.csv"), grid=str(grid),
+                            runs_dir=str(runs), models_dir=str(tmp_path / "models"))
+    assert promote(args) == teacher  # a teacher that does not exist yet may be created
+    card = (teacher / "README.md").read_text()
+    (teacher / "README.md").write_text(card + "the teacher the grid's runs learned from")
+
+    args.overwrite = True
+    with pytest.raises(FileExistsError, match=r"teacher of grid experiment\(s\) \['distill'\]"):
+        promote(args)
+    assert (teacher / "README.md").read_text().endswith("the teacher the grid's runs learned from")
+    args.name = "d_promoted"  # the way out the error names
+    assert promote(args) == tmp_path / "models" / "d_promoted"

@@ -77,6 +77,14 @@ def expand(grid: dict) -> list[tuple[str, TrainConfig]]:
     return runs
 
 
+def teacher_experiments(grid: dict, folder: str | os.PathLike, root: Path = PACKAGE_DIR.parent) -> list[str]:
+    """Names of the grid's experiments whose teacher is ``folder`` (relative teacher paths are read from ``root``,
+    the repository root the runner starts in)."""
+    folder = Path(folder).resolve()
+    return sorted({name for name, config in expand(grid)
+                   if config.teacher and (root / config.teacher).resolve() == folder})
+
+
 def run_id(config: TrainConfig) -> str:
     """A stable id of what the run computes (paths excluded)."""
     defaults = {f.name: f.default for f in fields(TrainConfig)}

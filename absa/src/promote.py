@@ -8,6 +8,8 @@ Chosen on validation only: the configuration with the best mean validation PN-F1
 The run's exported folder is copied; its ``metrics.json`` gains a ``promoted`` entry with the run id, the
 rule that chose it and the configuration's test scores over all its seeds (mean ± std), which is the number to quote
 for the configuration: the promoted seed's own test score is one draw from it. The model card is rewritten to say so.
+A folder that an experiment of the ablation grid names as its teacher is never replaced: its later seeds would learn
+from another model than the seeds already in the ledger.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from transformers import HfArgumentParser
 
-from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize
+from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize, teacher_experiments
 from absa.src.data import ALL, PACKAGE_DIR, write_json
 from absa.src.ensemble import best_cell
 from absa.src.report import promoted_summary
@@ -33,6 +36,8 @@ class PromoteArguments:
     backbone: str | None = field(default=None, metadata={"help": "only this backbone (default: any)"})
     min_seeds: int = field(default=3, metadata={"help": "only configurations with at least this many seeds"})
     ledger: str = str(ABLATION_DIR / "results.csv")
+    grid: str = field(default=str(ABLATION_DIR / "grid.yaml"), metadata={
+        "help": "the ablation grid: a folder its experiments distil from is never replaced"})
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
     models_dir: str = str(PACKAGE_DIR / "models")
     name: str | None = field(default=None, metadata={"help": "folder name (default: the dataset; 'general' for all)"})
@@ -50,6 +55,14 @@ def promote(args: PromoteArguments) -> Path:
                                 "(git-ignored), so re-run that configuration with python -m absa.src.ablation")
     if target.is_symlink() or (target.exists() and not args.overwrite):
         raise FileExistsError(f"{target} exists; pass --overwrite to replace it")
+    distilling = []
+    if target.exists() and Path(args.grid).exists():
+        distilling = teacher_experiments(yaml.safe_load(Path(args.grid).read_text()), target)
+    if distilling:
+        raise FileExistsError(f"{target} is the teacher of grid experiment(s) {distilling}: replacing it would change "
+                              "what their next seeds learn from, unlike the seeds already in the ledger. Promote "
+                              "under another --name, or move the teacher to a folder of its own and name that in "
+                              f"{args.grid} (those experiments then get new run ids and run again)")
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint*"))

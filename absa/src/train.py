@@ -9,6 +9,7 @@ has been chosen on validation, and only reported.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -297,6 +298,21 @@ def write_model_card(folder: Path, result: dict, note: str = "") -> None:
     (folder / "README.md").write_text("\n".join(card))
 
 
+def weights_fingerprint(folder: str | Path) -> str:
+    """The first 12 hex digits of the sha256 of a model folder's weight files: it tells which model a distilled run
+    learned from, since a teacher is named by a folder whose content can be replaced."""
+    files = sorted(Path(folder).glob("*.safetensors")) + sorted(Path(folder).glob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no weight files (*.safetensors, *.bin) to fingerprint")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]
+
+
 def train(config: TrainConfig) -> dict:
     """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
     commit = git_commit()  # the code that trains, recorded before anything can change it
@@ -306,8 +322,9 @@ def train(config: TrainConfig) -> dict:
     tokenizer = load_tokenizer(source)
     model = start_model(config)
     trainable, total = count_parameters(model)
-    teacher_seconds = None
+    teacher_seconds = teacher_fingerprint = None
     if config.teacher:
+        teacher_fingerprint = weights_fingerprint(config.teacher)
         start = time.time()
         teacher = Predictor(config.teacher)
         probs = teacher.predict_proba(splits["train"]["text"], splits["train"]["aspect"], progress=True)
@@ -392,6 +409,7 @@ def train(config: TrainConfig) -> dict:
         "total_params": total,
         "train_seconds": round(train_seconds, 1),
         "teacher_seconds": teacher_seconds,
+        "teacher_fingerprint": teacher_fingerprint,
         "peak_mem_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "bf16": bf16,
         "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu x{torch.get_num_threads()}",
