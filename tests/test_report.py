@@ -55,9 +55,15 @@ def test_ensembles_block_shows_members_and_ensemble(tmp_path):
     entry = {"dataset": "d", "configuration": "minilm full lr 3e-05", "seeds": [1, 2],
              "members": {"test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
              "ensemble": {"test_pn_f1": 83.5, "test_acc": 75.25}}
-    (tmp_path / "ensembles.json").write_text(json.dumps([entry]))
-    row = ensembles_block(tmp_path).splitlines()[2]
-    assert row == "| d | minilm full lr 3e-05 | 2 | 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) | 75.25 |"
+    general = {"dataset": "all", "benchmark": "mams", "configuration": "mpnet lora r16 lr 0.0005", "seeds": [1, 2],
+               "members": {"val_pn_f1": [81.0, 84.0], "test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+               "ensemble": {"val_pn_f1": 85.0, "test_pn_f1": 83.5, "test_acc": 75.25}}
+    (tmp_path / "ensembles.json").write_text(json.dumps([entry, general]))
+    rows = ensembles_block(tmp_path).splitlines()[2:]
+    assert rows[0] == ("| d | minilm full lr 3e-05 | 2 | - | - | 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) "
+                       "| 75.25 |")  # no validation score: each seed held out its own split
+    assert rows[1] == ("| mams | general model: mpnet lora r16 lr 0.0005 | 2 | 82.50 (81.00, 84.00) | 85.00 "
+                       "| 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) | 75.25 |")
 
 
 def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tmp_path):

@@ -1,13 +1,16 @@
 """Seed ensembles: average the class probabilities of the seed models of one ablation cell.
 
     python -m absa.src.ensemble [--dataset semeval14_restaurants] [--backbone minilm]
+    python -m absa.src.ensemble --dataset all --backbone mpnet --benchmark mams   # the general model's seeds
 
 The cell is chosen on validation only: among the configurations on that dataset and backbone with at least two
 finished seeds in the ledger, the one with the best mean validation PN-F1. Its seed models (the run folders under
-``absa/models/ablation/runs``, kept by the runner) then predict the test set; the ensemble's label is the argmax of
-their mean probabilities. The ensemble has no validation score of its own: each seed holds out a different
-validation split, which the other seeds trained on. Writes aggregates only (no row) to ``absa/reports/ensembles.json``,
-one entry per (dataset, backbone).
+``absa/models/ablation/runs``, kept by the runner) then predict the benchmark's test set; the ensemble's label is the
+argmax of their mean probabilities. Where the benchmark has a validation file of its own (MAMS), no seed trained on
+it, so members and ensemble are scored on it too and the ensemble can be chosen over a single seed on validation.
+Elsewhere each seed holds out a different validation split, which the other seeds trained on, and the ensemble has no
+validation score. Writes aggregates only (no row) to ``absa/reports/ensembles.json``, one entry per (dataset,
+backbone, benchmark).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 from transformers import HfArgumentParser
 
 from absa.src.ablation import ABLATION_DIR, CONFIG_COLUMNS, label, read_ledger, summarize
-from absa.src.data import PACKAGE_DIR, load_benchmark, upsert_json_entry
+from absa.src.data import ALL, PACKAGE_DIR, data_dir, load_benchmark, upsert_json_entry
 from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
 
@@ -54,6 +57,8 @@ def member_probabilities(model_dirs: list[Path], texts: list[str], aspects: list
 class EnsembleArguments:
     dataset: str = "semeval14_restaurants"
     backbone: str = "minilm"
+    benchmark: str | None = field(default=None, metadata={
+        "help": "the benchmark to score (default: the dataset; needed with --dataset all)"})
     min_seeds: int = field(default=2, metadata={"help": "only configurations with at least this many seeds"})
     ledger: str = str(ABLATION_DIR / "results.csv")
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
@@ -61,31 +66,50 @@ class EnsembleArguments:
     output: str = str(PACKAGE_DIR / "reports" / "ensembles.json")
 
 
-def run(args: EnsembleArguments) -> dict:
-    cell = best_cell(read_ledger(args.ledger), args.dataset, args.backbone, args.min_seeds)
-    test = load_benchmark(args.dataset, args.data_dir)["test"].to_pandas()
-    probs = member_probabilities([Path(args.runs_dir) / rid for rid in cell["run_id"]],
-                                 test["text"].tolist(), test["aspect"].tolist())
-    gold = test["label"].to_numpy()
+SCORES = {"pn_macro_f1": "pn_f1", "accuracy": "acc", "macro_f1": "macro_f1"}
+
+
+def score(gold: np.ndarray, probs: np.ndarray, prefix: str) -> tuple[dict, dict]:
+    """(members' scores as lists, ensemble's scores), in percent, named ``<prefix>_pn_f1`` etc."""
     members = [classification_metrics(gold, p.argmax(axis=1)) for p in probs]
     ensemble = classification_metrics(gold, probs.mean(axis=0).argmax(axis=1))
-    scores = {"pn_macro_f1": "test_pn_f1", "accuracy": "test_acc", "macro_f1": "test_macro_f1"}
+    return ({f"{prefix}_{name}": [round(100 * m[key], 2) for m in members] for key, name in SCORES.items()},
+            {f"{prefix}_{name}": round(100 * ensemble[key], 2) for key, name in SCORES.items()})
+
+
+def run(args: EnsembleArguments) -> dict:
+    benchmark = args.benchmark or args.dataset
+    if benchmark == ALL:
+        raise ValueError("--dataset all is scored one benchmark at a time: name it with --benchmark")
+    cell = best_cell(read_ledger(args.ledger), args.dataset, args.backbone, args.min_seeds)
+    splits = load_benchmark(benchmark, args.data_dir)
+    shared_validation = (data_dir(args.data_dir) / benchmark / "validation.csv").exists()
+    members, ensemble = {}, {}
+    scored = {"val": "validation", "test": "test"} if shared_validation else {"test": "test"}
+    for prefix, split in scored.items():
+        frame = splits[split].to_pandas()
+        probs = member_probabilities([Path(args.runs_dir) / rid for rid in cell["run_id"]],
+                                     frame["text"].tolist(), frame["aspect"].tolist())
+        split_members, split_ensemble = score(frame["label"].to_numpy(), probs, prefix)
+        members.update(split_members)
+        ensemble.update(split_ensemble)
     entry = {
-        "dataset": args.dataset, "backbone": args.backbone,
+        "dataset": args.dataset, "backbone": args.backbone, "benchmark": benchmark,
         "configuration": label(summarize(cell).iloc[0]), "experiment": cell["experiment"].iloc[0],
         "selected_by": f"best mean validation PN-F1 among configurations with {args.min_seeds}+ seeds",
-        "run_ids": cell["run_id"].tolist(), "seeds": [int(s) for s in cell["seed"]], "test_rows": len(test),
-        "members": {name: [round(100 * m[key], 2) for m in members] for key, name in scores.items()},
-        "ensemble": {name: round(100 * ensemble[key], 2) for key, name in scores.items()},
+        "validation": ("the benchmark's validation file, held out by every seed" if shared_validation
+                       else "none: each seed holds out its own validation split, which the others trained on"),
+        "run_ids": cell["run_id"].tolist(), "seeds": [int(s) for s in cell["seed"]],
+        "test_rows": len(splits["test"]), "members": members, "ensemble": ensemble,
     }
-    upsert_json_entry(args.output, entry, keys=("dataset", "backbone"))
+    upsert_json_entry(args.output, entry, keys=("dataset", "backbone", "benchmark"))
     return entry
 
 
 def main() -> None:
     (args,) = HfArgumentParser(EnsembleArguments).parse_args_into_dataclasses()
     entry = run(args)
-    print(f"{entry['configuration']} on {entry['dataset']}, seeds {entry['seeds']}")
+    print(f"{entry['configuration']} ({entry['dataset']}) on {entry['benchmark']}, seeds {entry['seeds']}")
     for name, values in entry["members"].items():
         print(f"  {name}: members {values}, ensemble {entry['ensemble'][name]}")
     print(f"written to {args.output}")

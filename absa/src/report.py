@@ -296,20 +296,25 @@ def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
 
 
 def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
-    """Seed ensembles (``absa/reports/ensembles.json``): the members' test scores and their ensemble's."""
+    """Seed ensembles (``absa/reports/ensembles.json``): the members' scores and their ensemble's, on validation
+    where the benchmark's validation file is shared by every seed, and on test."""
     entries = _load(reports_dir / "ensembles.json")
     if not entries:
         return "_No seed ensemble yet: run `python -m absa.src.ensemble`._"
-    lines = ["| dataset | cell (chosen on validation) | seeds | test PN-F1: members | ensemble | test acc: members "
-             "| ensemble |", "|---|---|---|---|---|---|---|"]
+    lines = ["| benchmark | cell (chosen on validation) | seeds | val PN-F1: members | ensemble | test PN-F1: members "
+             "| ensemble | test acc: members | ensemble |", "|---|---|---|---|---|---|---|---|---|"]
 
     def spread(values: list[float]) -> str:
         return f"{sum(values) / len(values):.2f} (" + ", ".join(f"{v:.2f}" for v in values) + ")"
 
     for e in entries:
         members, ensemble = e["members"], e["ensemble"]
-        lines.append(f"| {e['dataset']} | {e['configuration']} | {len(e['seeds'])} | {spread(members['test_pn_f1'])} "
-                     f"| {ensemble['test_pn_f1']:.2f} | {spread(members['test_acc'])} | {ensemble['test_acc']:.2f} |")
+        cell = ("general model: " if e["dataset"] == "all" else "") + e["configuration"]
+        validation = (f"{spread(members['val_pn_f1'])} | {ensemble['val_pn_f1']:.2f}" if "val_pn_f1" in ensemble
+                      else "- | -")
+        lines.append(f"| {e.get('benchmark', e['dataset'])} | {cell} | {len(e['seeds'])} | {validation} "
+                     f"| {spread(members['test_pn_f1'])} | {ensemble['test_pn_f1']:.2f} | {spread(members['test_acc'])} "
+                     f"| {ensemble['test_acc']:.2f} |")
     return "\n".join(lines)
 
 
