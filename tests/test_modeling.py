@@ -1,6 +1,6 @@
 import pytest
 
-from absa.src.modeling import encode_pairs, load_tokenizer, mark_aspect
+from absa.src.modeling import encode_pairs, load_tokenizer, mark_aspect, weights_fingerprint
 from absa.src.backbones import resolve_backbone
 
 
@@ -41,3 +41,15 @@ def test_a_full_model_folder_without_weights_says_how_to_rebuild_them(tmp_path):
     (tmp_path / "absa_config.json").write_text(json.dumps({"backbone": "minilm", "regime": "full"}))
     with pytest.raises(FileNotFoundError, match="make train-fast"):
         load_model_folder(tmp_path)
+
+
+def test_weights_fingerprint_changes_with_the_weights_only(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "README.md").write_text("card")
+    before = weights_fingerprint(tmp_path)
+    (tmp_path / "README.md").write_text("another card")
+    assert weights_fingerprint(tmp_path) == before and len(before) == 12
+    (tmp_path / "model.safetensors").write_bytes(b"other weights")
+    assert weights_fingerprint(tmp_path) != before
+    with pytest.raises(FileNotFoundError, match="no weight files"):
+        weights_fingerprint(tmp_path / "missing")

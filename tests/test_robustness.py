@@ -3,6 +3,7 @@ import json
 import pandas as pd
 
 from absa.src import robustness
+from absa.src.modeling import weights_fingerprint
 from absa.src.robustness import RobustnessArguments, add_opposite, flip_target
 
 
@@ -38,5 +39,6 @@ def test_run_scores_both_probes_and_keeps_one_entry_per_model_and_dataset(tiny_m
     entry = robustness.run(args)
     probe = entry["probes"]["add_opposite"]
     assert probe["rows"] == 30 and 0 <= probe["broken_share"] <= 100  # the 30 polar rows of the synthetic test set
+    assert entry["weights_fingerprint"] == weights_fingerprint(tiny_model[0])  # which weights were probed
     robustness.run(args)
     assert len(json.loads((tmp_path / "robustness.json").read_text())) == 1

@@ -6,8 +6,8 @@ import torch
 from conftest import synthetic_frame
 from absa.src.modeling import read_absa_config
 from absa.src.predict import Predictor
-from absa.src.train import (TrainConfig, balanced_class_weights, distillation_loss, train, weighted_loss,
-                             weights_fingerprint)
+from absa.src.modeling import weights_fingerprint
+from absa.src.train import TrainConfig, balanced_class_weights, distillation_loss, train, weighted_loss
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -126,18 +126,6 @@ def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_datase
     assert result["config"]["teacher"] == str(teacher) and result["teacher_seconds"] > 0
     assert result["teacher_fingerprint"] == weights_fingerprint(teacher)
     assert Predictor(tmp_path / "student", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
-
-
-def test_weights_fingerprint_changes_with_the_weights_only(tmp_path):
-    (tmp_path / "model.safetensors").write_bytes(b"weights")
-    (tmp_path / "README.md").write_text("card")
-    before = weights_fingerprint(tmp_path)
-    (tmp_path / "README.md").write_text("another card")
-    assert weights_fingerprint(tmp_path) == before and len(before) == 12
-    (tmp_path / "model.safetensors").write_bytes(b"other weights")
-    assert weights_fingerprint(tmp_path) != before
-    with pytest.raises(FileNotFoundError, match="no weight files"):
-        weights_fingerprint(tmp_path / "missing")
 
 
 def test_distillation_settings_are_checked():

@@ -7,6 +7,7 @@ and, written by training, ``metrics.json`` and a model card ``README.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -153,3 +154,18 @@ def load_model_folder(folder: str | os.PathLike, trainable: bool = False
                                     "with the config in its metrics.json (absa/models/fast: `make train-fast`)")
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config
+
+
+def weights_fingerprint(folder: str | Path) -> str:
+    """The first 12 hex digits of the sha256 of a model folder's weight files: it tells which model a distilled run
+    learned from, since a teacher is named by a folder whose content can be replaced."""
+    files = sorted(Path(folder).glob("*.safetensors")) + sorted(Path(folder).glob("*.bin"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no weight files (*.safetensors, *.bin) to fingerprint")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:12]

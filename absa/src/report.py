@@ -285,13 +285,14 @@ def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
     entries = _load(reports_dir / "robustness.json")
     if not entries:
         return "_No robustness probe yet: run `python -m absa.src.robustness`._"
-    lines = ["| model | dataset | probe | rows | accuracy before | accuracy after | correct predictions broken |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| model | weights | dataset | probe | rows | accuracy before | accuracy after | correct predictions broken |",
+             "|---|---|---|---|---|---|---|---|"]
     for e in entries:
         for name, p in e["probes"].items():
             if p["rows"]:
-                lines.append(f"| `{e['model']}` | {e['dataset']} | {name} | {p['rows']} | {p['accuracy_original']:.1f} "
-                             f"| {p['accuracy_perturbed']:.1f} | {p['broken_share']:.1f}% |")
+                lines.append(f"| `{e['model']}` | {e.get('weights_fingerprint', '-')} | {e['dataset']} | {name} "
+                             f"| {p['rows']} | {p['accuracy_original']:.1f} | {p['accuracy_perturbed']:.1f} "
+                             f"| {p['broken_share']:.1f}% |")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 from transformers import HfArgumentParser
 
 from absa.src.data import PACKAGE_DIR, load_benchmark, upsert_json_entry
+from absa.src.modeling import weights_fingerprint
 from absa.src.predict import Predictor
 
 NEGATIVE, POSITIVE = 0, 2
@@ -109,7 +110,8 @@ def run(args: RobustnessArguments) -> dict:
     test, train = splits["test"].to_pandas(), splits["train"].to_pandas()
     test = test.head(args.limit) if args.limit else test
     predictor = Predictor(args.model)
-    entry = {"model": Path(args.model).resolve().name, "dataset": args.dataset, "test_rows": len(test),
+    entry = {"model": Path(args.model).resolve().name, "weights_fingerprint": weights_fingerprint(args.model),
+             "dataset": args.dataset, "test_rows": len(test),
              "probes": {"add_opposite": score_probe(predictor, add_opposite(test, frequent_aspects(train), args.seed)),
                         "flip_target": score_probe(predictor, flip_target(test))}}
     upsert_json_entry(args.output, entry, keys=("model", "dataset"))

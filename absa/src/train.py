@@ -9,7 +9,6 @@ has been chosen on validation, and only reported.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -30,7 +29,7 @@ from absa.src.data import (ALL, BENCHMARKS, PACKAGE_DIR, add_training_rows, grou
                            load_benchmark, read_frame)
 from absa.src.metrics import classification_metrics
 from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_model_folder,
-                                load_tokenizer, save_model_folder, use_bf16)
+                                load_tokenizer, save_model_folder, use_bf16, weights_fingerprint)
 from absa.src.backbones import resolve_backbone
 from absa.src.predict import Predictor
 
@@ -296,21 +295,6 @@ def write_model_card(folder: Path, result: dict, note: str = "") -> None:
     if note:
         card += [note, ""]
     (folder / "README.md").write_text("\n".join(card))
-
-
-def weights_fingerprint(folder: str | Path) -> str:
-    """The first 12 hex digits of the sha256 of a model folder's weight files: it tells which model a distilled run
-    learned from, since a teacher is named by a folder whose content can be replaced."""
-    files = sorted(Path(folder).glob("*.safetensors")) + sorted(Path(folder).glob("*.bin"))
-    if not files:
-        raise FileNotFoundError(f"{folder}: no weight files (*.safetensors, *.bin) to fingerprint")
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:12]
 
 
 def train(config: TrainConfig) -> dict:
