@@ -157,8 +157,8 @@ def load_model_folder(folder: str | os.PathLike, trainable: bool = False
 
 
 def weights_fingerprint(folder: str | Path) -> str:
-    """The first 12 hex digits of the sha256 of a model folder's weight files: it tells which model a distilled run
-    learned from, since a teacher is named by a folder whose content can be replaced."""
+    """The first 12 hex digits of the sha256 of a model folder's weight files. A folder's content can be replaced
+    under the same name (a teacher, a re-promoted model), so results that name a folder record this too."""
     files = sorted(Path(folder).glob("*.safetensors")) + sorted(Path(folder).glob("*.bin"))
     if not files:
         raise FileNotFoundError(f"{folder}: no weight files (*.safetensors, *.bin) to fingerprint")
