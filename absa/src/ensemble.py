@@ -84,13 +84,15 @@ def run(args: EnsembleArguments) -> dict:
     cell = best_cell(read_ledger(args.ledger), args.dataset, args.backbone, args.min_seeds)
     splits = load_benchmark(benchmark, args.data_dir)
     shared_validation = (data_dir(args.data_dir) / benchmark / "validation.csv").exists()
-    members, ensemble = {}, {}
     scored = {"val": "validation", "test": "test"} if shared_validation else {"test": "test"}
-    for prefix, split in scored.items():
-        frame = splits[split].to_pandas()
-        probs = member_probabilities([Path(args.runs_dir) / rid for rid in cell["run_id"]],
-                                     frame["text"].tolist(), frame["aspect"].tolist())
-        split_members, split_ensemble = score(frame["label"].to_numpy(), probs, prefix)
+    rows = pd.concat([splits[split].to_pandas().assign(prefix=prefix) for prefix, split in scored.items()],
+                     ignore_index=True)  # every split in one pass, so each member loads once
+    probs = member_probabilities([Path(args.runs_dir) / rid for rid in cell["run_id"]],
+                                 rows["text"].tolist(), rows["aspect"].tolist())
+    members, ensemble = {}, {}
+    for prefix in scored:
+        part = (rows["prefix"] == prefix).to_numpy()
+        split_members, split_ensemble = score(rows["label"].to_numpy()[part], probs[:, part], prefix)
         members.update(split_members)
         ensemble.update(split_ensemble)
     entry = {
