@@ -240,3 +240,26 @@ def test_init_from_goes_on_training_an_exported_model(tiny_model, synthetic_data
                             ({"input_format": "marked"}, "input_format"), ({"seed": 1}, "seed 42")]:
         with pytest.raises(ValueError, match=message):
             start_model(TrainConfig(**{**common, **change}))
+
+
+def test_like_trains_again_with_the_recorded_configuration(tiny_model, tmp_path):
+    from absa.src.train import parse_config
+
+    folder, result = tiny_model
+    recorded = dict(result["config"])
+    again = parse_config(["--like", str(folder), "--output_dir", str(tmp_path / "again")])
+    assert {**vars(again), "output_dir": recorded["output_dir"]} == recorded
+    # flags given override the record; without --output_dir it goes to the default folder, never the original
+    changed = parse_config(["--like", str(folder), "--seed", "7"])
+    assert changed.seed == 7 and changed.epochs == recorded["epochs"] and changed.output_dir != recorded["output_dir"]
+    with pytest.raises(SystemExit):
+        parse_config(["--like", str(folder), "--output_dir", str(folder)])
+    # a record of a field this version does not know cannot be trained again as it was
+    metrics = json.loads((folder / "metrics.json").read_text())
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / "metrics.json").write_text(json.dumps({"config": {**metrics["config"], "warmup_steps": 10}}))
+    with pytest.raises(ValueError, match="warmup_steps"):
+        parse_config(["--like", str(odd)])
+    with pytest.raises(FileNotFoundError, match="exported model folder"):
+        parse_config(["--like", str(tmp_path)])

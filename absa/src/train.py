@@ -1,7 +1,8 @@
 """Fine-tune a backbone (full or LoRA) for aspect sentiment, keep the best epoch by validation PN-macro-F1, export.
 
     python -m absa.src.train --dataset semeval14_restaurants --backbone mpnet --regime lora \
-        --output_dir absa/models/semeval14_restaurants
+        --output_dir absa/models/my_restaurants
+    python -m absa.src.train --like absa/models/fast --output_dir absa/models/ablation/runs/fast-rebuild
 
 Runs unchanged under ``accelerate launch`` on several GPUs. The test split is scored once, after the best epoch
 has been chosen on validation, and only reported.
@@ -16,7 +17,7 @@ import resource
 import shutil
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -411,9 +412,37 @@ def train(config: TrainConfig) -> dict:
     return result
 
 
+def recorded_config(folder: str | os.PathLike) -> dict:
+    """The ``TrainConfig`` fields an exported model folder was trained with (its ``metrics.json``), but its
+    ``output_dir``: fields recorded before they existed take their defaults, which is what those runs used."""
+    metrics_file = Path(folder) / "metrics.json"
+    if not metrics_file.exists():
+        raise FileNotFoundError(f"{metrics_file} not found: --like needs an exported model folder")
+    recorded = json.loads(metrics_file.read_text())["config"]
+    unknown = set(recorded) - {f.name for f in fields(TrainConfig)}
+    if unknown:
+        raise ValueError(f"{metrics_file} records fields this version of train.py does not have: {sorted(unknown)}")
+    return {key: value for key, value in recorded.items() if key != "output_dir"}
+
+
+def parse_config(args: list[str] | None = None) -> TrainConfig:
+    """The command line as a ``TrainConfig``. With ``--like FOLDER``, the configuration that folder records is the
+    default and flags given override it (the output folder must be another one)."""
+    parser = HfArgumentParser(TrainConfig)
+    parser.add_argument("--like", metavar="FOLDER", help="train again as this exported model folder was trained "
+                                                         "(its metrics.json); other flags override")
+    like = parser.parse_known_args(args)[0].like
+    if like:
+        parser.set_defaults(**recorded_config(like))
+    config, _ = parser.parse_args_into_dataclasses(args)
+    if like and Path(config.output_dir).resolve() == Path(like).resolve():
+        parser.error(f"--output_dir {config.output_dir} is the folder --like re-trains; give another one")
+    return config
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    (config,) = HfArgumentParser(TrainConfig).parse_args_into_dataclasses()
+    config = parse_config()
     result = train(config)
     val, test = result["validation"], result["test"]
     print(f"best epoch {result['best_epoch']:g}: validation PN-macro-F1 {100 * val['pn_macro_f1']:.2f}"
