@@ -41,6 +41,19 @@ def test_a_full_model_folder_without_weights_says_how_to_rebuild_them(tmp_path):
     (tmp_path / "absa_config.json").write_text(json.dumps({"backbone": "minilm", "regime": "full"}))
     with pytest.raises(FileNotFoundError, match="make train-fast"):
         load_model_folder(tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"--like {tmp_path}"):
+        load_model_folder(tmp_path)
+
+
+def test_loading_a_lora_folder_warns_of_nothing_the_user_can_act_on(tiny_model):
+    import warnings
+
+    from absa.src.modeling import load_model_folder
+    folder, _ = tiny_model
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_model_folder(folder)
+    assert not [w for w in caught if issubclass(w.category, FutureWarning)], [str(w.message) for w in caught]
 
 
 def test_weights_fingerprint_changes_with_the_weights_only(tmp_path):

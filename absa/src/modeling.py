@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -146,12 +147,17 @@ def load_model_folder(folder: str | os.PathLike, trainable: bool = False
             )
         finally:
             transformers_logging.set_verbosity(verbosity)
-        model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
+        with warnings.catch_warnings():
+            # peft 0.21 asks the model for a property transformers 5 deprecates; nothing the user can act on.
+            warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
+                                    category=FutureWarning)
+            model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
         model = model if trainable else model.merge_and_unload()
     else:
         if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
             raise FileNotFoundError(f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train them "
-                                    "with the config in its metrics.json (absa/models/fast: `make train-fast`)")
+                                    f"as its metrics.json records (`python -m absa.src.train --like {folder} "
+                                    "--output_dir NEW`; absa/models/fast: `make train-fast`)")
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config
 
