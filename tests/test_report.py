@@ -145,3 +145,31 @@ def test_single_factor_block_shows_no_nan_for_a_one_seed_change(write_ledger, tm
     ledger.write_text("\n".join([*lines, changed]) + "\n")
     row = single_factor_block(ledger).splitlines()[2]
     assert row.startswith("| r | minilm full lr 0.0001 | 2 / 1 |") and "| - | undecided (one seed) |" in row and "nan" not in row
+
+
+def test_cards_name_what_a_model_learned_from_and_report_rewrites_them(tiny_model, tmp_path):
+    from absa.src.report import write_model_cards
+
+    folder, _ = tiny_model
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["config"].update(init_from="absa/models/ablation/runs/abc123", extra_train="mams",
+                             teacher="absa/models/teacher", distill_alpha=0.5, distill_temperature=2.0)
+    metrics["data"]["extra_train"] = {"mams": {"added": 11136, "dropped_overlap": 50}}
+    metrics["promoted"] = {"run_id": "b2", "configuration": "minilm lora r16 from general lr 0.0001", "seeds": [1],
+                           "selected_by": "validation", "configuration_scores_percent": {}}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "d" / "README.md").write_text("a stale card")
+    (tmp_path / "default").symlink_to(tmp_path / "d", target_is_directory=True)
+    write_model_cards(tmp_path)
+    card = (tmp_path / "d" / "README.md").read_text()
+    assert card.startswith("# d\n") and "stale" not in card
+    assert ("fine-tuned from `absa/models/ablation/runs/abc123`, with the training rows of mams (11,136), distilled "
+            "from `absa/models/teacher` (α 0.5, T 2), with seed 42." in card)
+    assert card.rstrip().endswith("one seed so far, so there is no spread over seeds to quote yet.")
+    assert "fine-tuned from `abc123`" in results_table(tmp_path).splitlines()[2]
+    # a model trained on its file alone says no more than that
+    (tmp_path / "d" / "metrics.json").write_text((folder / "metrics.json").read_text())
+    write_model_cards(tmp_path)
+    plain = (tmp_path / "d" / "README.md").read_text()
+    assert "with seed 42." in plain and "fine-tuned from" not in plain and "distilled from" not in plain

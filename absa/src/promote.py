@@ -26,8 +26,7 @@ from transformers import HfArgumentParser
 from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize, teacher_experiments
 from absa.src.data import ALL, PACKAGE_DIR, write_json
 from absa.src.ensemble import best_cell
-from absa.src.report import promoted_summary
-from absa.src.train import write_model_card
+from absa.src.report import promoted_summary, write_model_card
 
 
 @dataclass

@@ -50,6 +50,8 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
         trained_on = (f"all {len(test['by_benchmark'])} benchmarks (scores: their mean)" if "by_benchmark" in test
                       else " + ".join([m["data"]["train"], *(f"{extra}/train.csv" for extra in
                                                              m["data"].get("extra_train") or {})]))
+        if config.get("init_from"):
+            trained_on += f", fine-tuned from `{Path(config['init_from']).name}`"
         lines.append(
             f"| {label} | {config['backbone']} | {config['regime']} | {trained_on} | {config['seed']} "
             f"| {m['best_epoch']:g} | {pct(val, 'pn_macro_f1')} | {pct(test, 'pn_macro_f1')} "
@@ -71,6 +73,61 @@ def promoted_summary(promoted: dict) -> str:
     return (f"{origin}; over its {len(promoted['seeds'])} seeds the configuration scores test PN-F1 "
             f"{scores['test_pn_f1']['mean']:.2f} ± {scores['test_pn_f1']['std']:.2f}, accuracy "
             f"{scores['test_acc']['mean']:.2f} ± {scores['test_acc']['std']:.2f}.")
+
+
+def provenance(metrics: dict) -> str:
+    """What a model learned from beyond its training file, as a clause (empty if nothing): the folder it was
+    fine-tuned from, other benchmarks' training rows, a teacher."""
+    config, counts = metrics["config"], metrics["data"].get("extra_train") or {}
+    parts = [f"fine-tuned from `{config['init_from']}`"] if config.get("init_from") else []
+    if config.get("extra_train"):
+        parts.append("with the training rows of " + ", ".join(
+            f"{name} ({counts[name]['added']:,})" if "added" in counts.get(name, {}) else name
+            for name in config["extra_train"].split(",")))
+    if config.get("teacher"):
+        parts.append(f"distilled from `{config['teacher']}` (α {config['distill_alpha']:g}, "
+                     f"T {config['distill_temperature']:g})")
+    return ", ".join(parts)
+
+
+def write_model_card(folder: Path, result: dict, note: str = "") -> None:
+    """The model card ``README.md`` from the folder's metrics (``result``), with an optional closing paragraph;
+    paths inside the repository are shown relative to it."""
+    config, val, test = result["config"], result["validation"], result.get("test")
+    repo = PACKAGE_DIR.parent.resolve()
+    shown = folder.resolve().relative_to(repo) if folder.resolve().is_relative_to(repo) else folder
+    rows = [f"| validation (epoch {result['best_epoch']:g}) | {100 * val['pn_macro_f1']:.2f} | "
+            f"{100 * val['accuracy']:.2f} | {100 * val['macro_f1']:.2f} |"]
+    if test:
+        rows.append(f"| test | {100 * test['pn_macro_f1']:.2f} | {100 * test['accuracy']:.2f} | "
+                    f"{100 * test['macro_f1']:.2f} |")
+        rows += [f"| test: {name} | {100 * m['pn_macro_f1']:.2f} | {100 * m['accuracy']:.2f} | "
+                 f"{100 * m['macro_f1']:.2f} |" for name, m in test.get("by_benchmark", {}).items()]
+    learned = provenance(result)
+    card = [
+        f"# {folder.name}",
+        "",
+        f"Aspect sentiment classifier (negative / neutral / positive) on **{config['backbone']}**, "
+        f"regime **{config['regime']}**, trained on `{result['data']['train']}`" + (f", {learned}," if learned else "")
+        + f" with seed {config['seed']}.",
+        "Epoch chosen on validation PN-macro-F1; the test split was scored once afterwards."
+        + (" Validation and test scores are means over the benchmarks " + ", ".join(val["averaged_over"]) + "."
+           if "averaged_over" in val else ""),
+        "",
+        "| split | PN-macro-F1 | accuracy | macro-F1 |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+        f"Trainable parameters: {result['trainable_params']:,} of {result['total_params']:,}. "
+        f"Training time: {result['train_seconds']:.0f} s on {result['device']}. Commit `{result['commit']}`.",
+        "",
+        "Every number here comes from `metrics.json` in this folder. Use it with",
+        f"`python absa/src/evaluation.py --model {shown}` or `absa.src.predict.Predictor('{shown}')`.",
+        "",
+    ]
+    if note:
+        card += [note, ""]
+    (folder / "README.md").write_text("\n".join(card))
 
 
 def _load(path: Path) -> dict | None:
@@ -347,7 +404,16 @@ def render_file(path: Path) -> str:
     return text
 
 
+def write_model_cards(models_dir: Path = MODELS_DIR) -> None:
+    """Re-write every exported model folder's card from its ``metrics.json`` (a promoted model's with the sentence
+    on where it comes from), so cards follow the format of this code."""
+    for name, metrics in model_metrics(models_dir).items():
+        note = f"`{name}` is {promoted_summary(metrics['promoted'])}" if "promoted" in metrics else ""
+        write_model_card(models_dir / name, metrics, note=note)
+
+
 def main() -> None:
+    write_model_cards()
     for path in (README, DEPLOYMENT, METHODOLOGY):
         if path.exists():
             path.write_text(render_file(path))

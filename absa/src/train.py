@@ -33,6 +33,7 @@ from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, enc
                                 load_tokenizer, save_model_folder, use_bf16, weights_fingerprint)
 from absa.src.backbones import resolve_backbone
 from absa.src.predict import Predictor
+from absa.src.report import write_model_card
 
 logger = logging.getLogger(__name__)
 DEFAULT_LR = {"lora": 5e-4, "full": 2e-5}
@@ -258,44 +259,6 @@ def _best_epoch(trainer: Trainer) -> tuple[float, dict, list[dict]]:
                for row in trainer.state.log_history if "eval_pn_macro_f1" in row]
     best = max(history, key=lambda row: row["pn_macro_f1"])  # the first maximum, as Trainer keeps it
     return best["epoch"], best, history
-
-
-def write_model_card(folder: Path, result: dict, note: str = "") -> None:
-    """The model card ``README.md`` from the folder's metrics (``result``), with an optional closing paragraph;
-    paths inside the repository are shown relative to it."""
-    config, val, test = result["config"], result["validation"], result.get("test")
-    repo = PACKAGE_DIR.parent.resolve()
-    shown = folder.resolve().relative_to(repo) if folder.resolve().is_relative_to(repo) else folder
-    rows = [f"| validation (epoch {result['best_epoch']:g}) | {100 * val['pn_macro_f1']:.2f} | "
-            f"{100 * val['accuracy']:.2f} | {100 * val['macro_f1']:.2f} |"]
-    if test:
-        rows.append(f"| test | {100 * test['pn_macro_f1']:.2f} | {100 * test['accuracy']:.2f} | "
-                    f"{100 * test['macro_f1']:.2f} |")
-        rows += [f"| test: {name} | {100 * m['pn_macro_f1']:.2f} | {100 * m['accuracy']:.2f} | "
-                 f"{100 * m['macro_f1']:.2f} |" for name, m in test.get("by_benchmark", {}).items()]
-    card = [
-        f"# {folder.name}",
-        "",
-        f"Aspect sentiment classifier (negative / neutral / positive) on **{config['backbone']}**, "
-        f"regime **{config['regime']}**, trained on `{result['data']['train']}` with seed {config['seed']}.",
-        "Epoch chosen on validation PN-macro-F1; the test split was scored once afterwards."
-        + (" Validation and test scores are means over the benchmarks " + ", ".join(val["averaged_over"]) + "."
-           if "averaged_over" in val else ""),
-        "",
-        "| split | PN-macro-F1 | accuracy | macro-F1 |",
-        "|---|---|---|---|",
-        *rows,
-        "",
-        f"Trainable parameters: {result['trainable_params']:,} of {result['total_params']:,}. "
-        f"Training time: {result['train_seconds']:.0f} s on {result['device']}. Commit `{result['commit']}`.",
-        "",
-        "Every number here comes from `metrics.json` in this folder. Use it with",
-        f"`python absa/src/evaluation.py --model {shown}` or `absa.src.predict.Predictor('{shown}')`.",
-        "",
-    ]
-    if note:
-        card += [note, ""]
-    (folder / "README.md").write_text("\n".join(card))
 
 
 def train(config: TrainConfig) -> dict:
