@@ -236,6 +236,8 @@ def test_init_from_goes_on_training_an_exported_model(tiny_model, synthetic_data
     result = train(TrainConfig(**common, epochs=1, learning_rate=1e-4, output_dir=str(tmp_path / "stage2")))
     assert result["config"]["init_from"] == str(folder) and (tmp_path / "stage2" / "adapter_model.safetensors").exists()
 
+    with pytest.raises(FileNotFoundError, match="git-ignored"):
+        start_model(TrainConfig(**{**common, "init_from": str(tmp_path / "runs" / "abc123")}))
     for change, message in [({"regime": "full"}, "regime"), ({"lora_r": 8}, "LoRA rank"),
                             ({"input_format": "marked"}, "input_format"), ({"seed": 1}, "seed 42")]:
         with pytest.raises(ValueError, match=message):

@@ -155,6 +155,10 @@ def start_model(config: TrainConfig) -> PreTrainedModel:
     if config.init_from is None:
         return build_model(config.backbone, config.regime, config.lora_r, config.lora_alpha, config.lora_dropout,
                            config.lora_targets)
+    if not Path(config.init_from).is_dir():
+        raise FileNotFoundError(f"init_from {config.init_from} not found. The ablation runner's run folders "
+                                "(absa/models/ablation/runs) are git-ignored: `python -m absa.src.ablation` trains "
+                                "a grid run again under its id (the ledger's run_id)")
     model, _, start = load_model_folder(config.init_from, trainable=True)
     rank = model.peft_config["default"].r if start["regime"] == "lora" else None
     wanted = {"backbone": config.backbone, "regime": config.regime, "input_format": config.input_format}
