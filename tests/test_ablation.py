@@ -290,3 +290,14 @@ def test_teacher_experiments_resolve_relative_teacher_paths_from_the_root(tmp_pa
         {"name": "main", "backbone": "minilm"}]}
     assert teacher_experiments(grid, tmp_path / "models" / "teacher", root=tmp_path) == ["distill", "joint_distill"]
     assert teacher_experiments(grid, tmp_path / "models" / "main", root=tmp_path) == []
+
+
+def test_augment_enters_the_id_and_the_label_only_when_set(tmp_path):
+    assert run_id(TrainConfig()) == run_id(TrainConfig(augment="none"))
+    assert run_id(TrainConfig(augment="opposite_pairs")) != run_id(TrainConfig())
+    summary = ablation.summarize(ablation.read_ledger(ablation.ABLATION_DIR / "results.csv"))
+    row = summary.iloc[0]  # a run from before augmentation existed: read as none
+    assert row["augment"] == "none" and "opposite" not in ablation.label(row)
+    augmented = row.copy()
+    augmented["augment"] = "opposite_pairs"
+    assert ablation.label(augmented) == ablation.label(row).replace(" lr ", " + opposite pairs lr ")

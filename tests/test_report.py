@@ -173,3 +173,17 @@ def test_cards_name_what_a_model_learned_from_and_report_rewrites_them(tiny_mode
     write_model_cards(tmp_path)
     plain = (tmp_path / "d" / "README.md").read_text()
     assert "with seed 42." in plain and "fine-tuned from" not in plain and "distilled from" not in plain
+    assert "augmentation" not in plain
+
+
+def test_cards_and_results_table_name_the_augmentation(tiny_model, tmp_path):
+    from absa.src.report import provenance
+
+    folder, _ = tiny_model
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["config"]["augment"] = "opposite_pairs"
+    metrics["data"]["n_augmented"] = 2672
+    assert provenance(metrics) == "with 2,672 training rows added by `opposite_pairs` augmentation"
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
+    assert ", + opposite pairs |" in results_table(tmp_path).splitlines()[2]

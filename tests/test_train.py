@@ -149,8 +149,8 @@ def test_load_splits_adds_extra_benchmark_rows_to_train_only(synthetic_dataset, 
     extra.to_csv(tmp_path / "mams" / "train.csv", index=False)
     config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
                          data_dir=str(tmp_path), extra_train="mams", val_size=0.2)
-    alone, _ = load_splits(TrainConfig(train_file=config.train_file, test_file=config.test_file, val_size=0.2))
-    joined, counts = load_splits(config)
+    alone, _, _ = load_splits(TrainConfig(train_file=config.train_file, test_file=config.test_file, val_size=0.2))
+    joined, counts, _ = load_splits(config)
     assert counts == {"mams": {"added": len(extra), "dropped_overlap": 0}}
     assert len(joined["train"]) == len(alone["train"]) + len(extra)
     assert joined["validation"]["text"] == alone["validation"]["text"]
@@ -265,3 +265,17 @@ def test_like_trains_again_with_the_recorded_configuration(tiny_model, tmp_path)
         parse_config(["--like", str(odd)])
     with pytest.raises(FileNotFoundError, match="exported model folder"):
         parse_config(["--like", str(tmp_path)])
+
+
+def test_augment_is_checked_and_adds_training_rows_only(synthetic_dataset):
+    from absa.src.train import load_splits
+
+    with pytest.raises(ValueError, match="augment must be one of"):
+        TrainConfig(augment="mixup")
+    files = dict(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
+                 val_size=0.2)
+    plain, _, none_added = load_splits(TrainConfig(**files))
+    augmented, _, added = load_splits(TrainConfig(**files, augment="opposite_pairs"))
+    assert none_added == 0 and added == len(augmented["train"]) - len(plain["train"]) > 0
+    assert augmented["validation"]["text"] == plain["validation"]["text"]
+    assert augmented["test"]["text"] == plain["test"]["text"]

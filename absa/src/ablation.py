@@ -34,15 +34,15 @@ from absa.src.train import TrainConfig
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "lr", "epochs",
-    "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
+    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment", "lr",
+    "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
     "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
 # Fields added after the ledger began: in the id only when set away from their default, so that the ids of runs
 # finished before they existed stay the same.
-IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from"}
+IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment"}
 
 
 @dataclass
@@ -116,7 +116,7 @@ def ledger_row(experiment: str, rid: str, metrics: dict, run_experiments: dict[s
         "teacher": Path(config["teacher"]).name if config.get("teacher") else "",
         "distill_alpha": config["distill_alpha"] if config.get("teacher") else "",
         "distill_temperature": config["distill_temperature"] if config.get("teacher") else "",
-        "init_from": (run_experiments or {}).get(start, start),
+        "init_from": (run_experiments or {}).get(start, start), "augment": config.get("augment", "none"),
         "lr": config["learning_rate"], "epochs": config["epochs"], "seed": config["seed"],
         "best_epoch": metrics["best_epoch"], "val_pn_f1": val["pn_macro_f1"], "val_acc": val["accuracy"],
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
@@ -228,8 +228,8 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "lr",
-                  "epochs"]
+                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
+                  "lr", "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 
@@ -245,6 +245,7 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     for column in ("lora_r", "lora_targets", "extra_train", "teacher", "distill_alpha", "distill_temperature",
                    "init_from"):
         frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
+    frame["augment"] = frame["augment"].fillna("none")  # rows from before augmentation existed had none
     return frame
 
 
@@ -322,6 +323,8 @@ def label(row: pd.Series) -> str:
         parts.append(f"distilled from {row['teacher']}")
     if row["init_from"] != "-":
         parts.append(f"from {row['init_from']}")
+    if row.get("augment", "none") != "none":
+        parts.append(f"+ {row['augment'].replace('_', ' ')}")
     parts.append(f"lr {row['lr']:g}")
     return " ".join(parts)
 

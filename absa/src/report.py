@@ -52,6 +52,8 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
                                                              m["data"].get("extra_train") or {})]))
         if config.get("init_from"):
             trained_on += f", fine-tuned from `{Path(config['init_from']).name}`"
+        if config.get("augment", "none") != "none":
+            trained_on += f", + {config['augment'].replace('_', ' ')}"
         lines.append(
             f"| {label} | {config['backbone']} | {config['regime']} | {trained_on} | {config['seed']} "
             f"| {m['best_epoch']:g} | {pct(val, 'pn_macro_f1')} | {pct(test, 'pn_macro_f1')} "
@@ -84,6 +86,9 @@ def provenance(metrics: dict) -> str:
         parts.append("with the training rows of " + ", ".join(
             f"{name} ({counts[name]['added']:,})" if "added" in counts.get(name, {}) else name
             for name in config["extra_train"].split(",")))
+    if config.get("augment", "none") != "none":
+        parts.append(f"with {metrics['data']['n_augmented']:,} training rows added by `{config['augment']}` "
+                     "augmentation")
     if config.get("teacher"):
         parts.append(f"distilled from `{config['teacher']}` (α {config['distill_alpha']:g}, "
                      f"T {config['distill_temperature']:g})")

@@ -26,8 +26,8 @@ from datasets import Dataset, DatasetDict
 from transformers import (DataCollatorWithPadding, EvalPrediction, HfArgumentParser, PreTrainedModel, Trainer,
                           TrainingArguments, set_seed)
 
-from absa.src.data import (ALL, BENCHMARKS, PACKAGE_DIR, add_training_rows, grouped_split, load_all_benchmarks,
-                           load_benchmark, read_frame)
+from absa.src.data import (ALL, AUGMENTATIONS, BENCHMARKS, PACKAGE_DIR, add_training_rows, augment_training_rows,
+                           grouped_split, load_all_benchmarks, load_benchmark, read_frame)
 from absa.src.metrics import classification_metrics
 from absa.src.modeling import (INPUT_FORMATS, build_model, count_parameters, encode_pairs, load_model_folder,
                                 load_tokenizer, save_model_folder, use_bf16, weights_fingerprint)
@@ -67,6 +67,9 @@ class TrainConfig:
     init_from: str | None = field(default=None, metadata={"help": "exported model folder to go on training (same "
                                                                   "backbone, regime, LoRA rank, input format and "
                                                                   "seed), e.g. the general model"})
+    augment: str = field(default="none", metadata={"help": "none | opposite_pairs (each polar training row also "
+                                                            "joined with a training sentence of the opposite "
+                                                            "polarity; see data.opposite_pairs)"})
     learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
     epochs: int = 8
     batch_size: int = 16
@@ -92,6 +95,8 @@ class TrainConfig:
             raise ValueError(f"extra_train: unknown benchmark(s) {sorted(unknown)}; known: {', '.join(BENCHMARKS)}")
         if not 0.0 <= self.distill_alpha <= 1.0 or self.distill_temperature <= 0:
             raise ValueError("distill_alpha must be in [0, 1] and distill_temperature > 0")
+        if self.augment not in AUGMENTATIONS:
+            raise ValueError(f"augment must be one of {AUGMENTATIONS}, not {self.augment!r}")
         if self.dataset == ALL and (self.extra_train or self.train_file):
             raise ValueError("dataset 'all' already trains on every benchmark: no extra_train or train_file")
         if self.teacher is not None and self.class_weights != "none":
@@ -123,9 +128,10 @@ def git_commit(repo: str | os.PathLike = PACKAGE_DIR) -> str:
         return os.environ.get("ABSA_GIT_COMMIT", "unknown")
 
 
-def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
+def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict, int]:
     """train/validation(/test) splits from a benchmark or from explicit files, plus the rows of ``extra_train``
-    benchmarks (see ``add_training_rows``) and their counts."""
+    benchmarks (see ``add_training_rows``), then the ``augment`` rows (training split only); also the extra rows'
+    counts per benchmark and the number of augmented rows."""
     added = {}
     if config.dataset == ALL and config.train_file is None:
         splits, added = load_all_benchmarks(config.data_dir, config.val_size, config.seed)
@@ -145,7 +151,8 @@ def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict]:
         splits, added = add_training_rows(splits, config.extra_benchmarks(), config.data_dir)
     if config.limit_rows:
         splits = DatasetDict({k: v.select(range(min(config.limit_rows, len(v)))) for k, v in splits.items()})
-    return splits, added
+    splits, augmented = augment_training_rows(splits, config.augment, config.seed)
+    return splits, added, augmented
 
 
 def start_model(config: TrainConfig) -> PreTrainedModel:
@@ -269,7 +276,7 @@ def train(config: TrainConfig) -> dict:
     """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
     commit = git_commit()  # the code that trains, recorded before anything can change it
     set_seed(config.seed)
-    splits, added = load_splits(config)
+    splits, added, augmented = load_splits(config)
     source = resolve_backbone(config.backbone)
     tokenizer = load_tokenizer(source)
     model = start_model(config)
@@ -356,7 +363,7 @@ def train(config: TrainConfig) -> dict:
         "validation_history": history,
         "data": {"train": config.train_file or (", ".join(f"{name}/train.csv" for name in BENCHMARKS)
                                                 if config.dataset == ALL else f"{config.dataset}/train.csv"),
-                 **{f"n_{k}": len(v) for k, v in splits.items()}, "extra_train": added},
+                 **{f"n_{k}": len(v) for k, v in splits.items()}, "extra_train": added, "n_augmented": augmented},
         "trainable_params": trainable,
         "total_params": total,
         "train_seconds": round(train_seconds, 1),
