@@ -1,6 +1,7 @@
 import csv
 import json
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -301,3 +302,20 @@ def test_augment_enters_the_id_and_the_label_only_when_set(tmp_path):
     augmented = row.copy()
     augmented["augment"] = "opposite_pairs"
     assert ablation.label(augmented) == ablation.label(row).replace(" lr ", " + opposite pairs lr ")
+
+
+def test_paired_differences_pair_runs_by_dataset_and_seed(write_ledger, tmp_path):
+    rows = [("b1", "d", 1e-4, 1, 0.80, 0.7), ("b2", "d", 1e-4, 2, 0.70, 0.7), ("b3", "d", 1e-4, 3, 0.90, 0.7),
+            ("c1", "d", 1e-4, 1, 0.81, 0.8), ("c2", "d", 1e-4, 2, 0.72, 0.8), ("c3", "d", 1e-4, 3, 0.93, 0.8),
+            ("c4", "d", 1e-4, 4, 0.50, 0.8)]  # seed 4 has no base run: not paired
+    ledger = write_ledger(tmp_path / "results.csv", rows)
+    frame = ablation.read_ledger(ledger)
+    frame.loc[frame["run_id"].str.startswith("c"), "experiment"] = "changed"
+    table = ablation.paired_differences(frame, "changed", "main")
+    row = table.iloc[0]
+    assert row["pairs"] == 3 and row["val_pn_f1 differences"] == [1.0, 2.0, 3.0]
+    assert round(row["val_pn_f1 difference"], 6) == 2.0 and round(row["std"], 6) == 1.0
+    # every seed gains 1-3 points while the seeds' own scores spread over 10: the pairs still see it
+    assert 0 < row["p"] < 0.2 and round(row["test_acc difference"], 6) == 10.0
+    with pytest.raises(ValueError, match="several runs"):
+        ablation.paired_differences(pd.concat([frame, frame.iloc[[0]]]), "changed", "main")

@@ -187,3 +187,19 @@ def test_cards_and_results_table_name_the_augmentation(tiny_model, tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
     assert ", + opposite pairs |" in results_table(tmp_path).splitlines()[2]
+
+
+def test_robustness_of_ablation_runs_is_summarised_over_each_experiments_seeds(write_ledger, tmp_path):
+    from absa.src.report import robustness_by_experiment_block
+
+    ledger = write_ledger(tmp_path / "results.csv", [("r1", "d", 1e-4, 1, 0.8, 0.8), ("r2", "d", 1e-4, 2, 0.8, 0.8)])
+    assert "No probe of ablation runs yet" in robustness_by_experiment_block(tmp_path, "probe.json", ledger)
+    probe = lambda broken: {"add_opposite": {"rows": 10, "accuracy_original": 90.0, "accuracy_perturbed": 80.0,
+                                             "broken_share": broken}, "flip_target": {"rows": 0}}
+    (tmp_path / "probe.json").write_text(json.dumps([{"model": "r1", "dataset": "d", "probes": probe(4.0)},
+                                                     {"model": "r2", "dataset": "d", "probes": probe(8.0)}]))
+    lines = robustness_by_experiment_block(tmp_path, "probe.json", ledger).splitlines()
+    assert lines[2:] == ["| d | add_opposite | main | 1, 2 | 10 | 80.0 ± 0.0 | 6.0 ± 2.8% |"]  # no row for 0 rows
+    (tmp_path / "probe.json").write_text(json.dumps([{"model": "exported", "dataset": "d", "probes": probe(1.0)}]))
+    with pytest.raises(ValueError, match="not runs of the ledger"):
+        robustness_by_experiment_block(tmp_path, "probe.json", ledger)

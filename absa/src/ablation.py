@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from scipy.stats import ttest_rel
 from tqdm.auto import tqdm
 from transformers import HfArgumentParser
 
@@ -399,6 +400,31 @@ def compare_to_base(summary: pd.DataFrame, score: str = "val_pn_f1") -> pd.DataF
                      "test_pn_f1 difference": round(row["test_pn_f1_mean"] - base["test_pn_f1_mean"], 2),
                      "test_acc difference": round(row["test_acc_mean"] - base["test_acc_mean"], 2),
                      "beyond seed spread": beyond_seed_spread(base, row, score)})
+    return pd.DataFrame(rows)
+
+
+def paired_differences(ledger: pd.DataFrame, changed: str, base: str) -> pd.DataFrame:
+    """Experiment ``changed`` against experiment ``base``, seed by seed, per dataset. Runs with the same seed share
+    their validation split (and a fine-tuning run its start), so a pair's difference is free of the split-to-split
+    noise that dominates unpaired comparisons. Per dataset: the number of pairs, each pair's validation PN-F1
+    difference, their mean, standard deviation and two-sided paired t-test p-value, and the mean test differences.
+    Each side needs one run per dataset and seed."""
+    keys = ["dataset", "seed"]
+    sides = {name: ledger[ledger["experiment"] == name] for name in (changed, base)}
+    for name, runs in sides.items():
+        if runs.duplicated(keys).any():
+            raise ValueError(f"experiment {name!r} has several runs for one dataset and seed: no unique pairs")
+    pairs = sides[changed].merge(sides[base], on=keys, suffixes=("", "_base"))
+    rows = []
+    for dataset, part in pairs.groupby("dataset", sort=False):
+        delta = part["val_pn_f1"] - part["val_pn_f1_base"]
+        base_row = part[[c for c in part.columns if c.endswith("_base")]].rename(columns=lambda c: c[:-5]).iloc[0]
+        rows.append({"dataset": dataset, "changed": label(part.iloc[0]), "base": label(base_row), "pairs": len(part),
+                     "val_pn_f1 differences": delta.round(2).tolist(), "val_pn_f1 difference": delta.mean(),
+                     "std": delta.std(), "p": ttest_rel(part["val_pn_f1"], part["val_pn_f1_base"]).pvalue
+                     if len(part) > 1 else float("nan"),
+                     "test_pn_f1 difference": (part["test_pn_f1"] - part["test_pn_f1_base"]).mean(),
+                     "test_acc difference": (part["test_acc"] - part["test_acc_base"]).mean()})
     return pd.DataFrame(rows)
 
 

@@ -313,6 +313,31 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
     return "\n".join(lines)
 
 
+# Experiments compared seed by seed with the one they change one thing of (changed, base).
+PAIRED = [("augment", "general_finetune")]
+
+
+def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", pairs: list = PAIRED) -> str:
+    """Each experiment of ``pairs`` against its base, seed by seed (``ablation.paired_differences``)."""
+    from absa.src.ablation import paired_differences, read_ledger
+
+    frame = read_ledger(ledger)
+    tables = [paired_differences(frame, changed, base) for changed, base in pairs] if not frame.empty else []
+    rows = [r for table in tables for _, r in table.iterrows()]
+    if not rows:
+        return "_No paired runs yet._"
+    lines = ["| dataset | changed | against | pairs (seeds) | val PN-F1 Δ per seed | mean Δ ± std | paired t-test p "
+             "| test PN-F1 Δ | test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        per_seed = ", ".join(f"{d:+.2f}" for d in r["val_pn_f1 differences"])
+        std = "" if math.isnan(r["std"]) else f" ± {r['std']:.2f}"
+        p = "-" if math.isnan(r["p"]) else f"{r['p']:.2f}"
+        lines.append(f"| {r['dataset']} | {r['changed']} | {r['base']} | {r['pairs']} | {per_seed} "
+                     f"| {r['val_pn_f1 difference']:+.2f}{std} | {p} | {r['test_pn_f1 difference']:+.2f} "
+                     f"| {r['test_acc difference']:+.2f} |")
+    return "\n".join(lines)
+
+
 def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
     """Slices and error kinds of the error-analysis notebook (``absa/reports/error_analysis.json``)."""
     e = _load(reports_dir / "error_analysis.json")
@@ -358,6 +383,34 @@ def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
     return "\n".join(lines)
 
 
+def robustness_by_experiment_block(reports_dir: Path = REPORTS_DIR, name: str = "robustness_augment.json",
+                                   ledger: Path = MODELS_DIR / "ablation" / "results.csv") -> str:
+    """Robustness probes of ablation runs (entries named by run id), as mean ± std over each experiment's seeds, per
+    dataset and probe."""
+    import pandas as pd
+
+    from absa.src.ablation import read_ledger
+
+    entries = _load(reports_dir / name)
+    if not entries:
+        return f"_No probe of ablation runs yet: `python -m absa.src.robustness --model <run folder> --output {name}`._"
+    runs = read_ledger(ledger).set_index("run_id")
+    unknown = sorted({e["model"] for e in entries} - set(runs.index))
+    if unknown:
+        raise ValueError(f"{reports_dir / name}: {unknown} are not runs of the ledger {ledger}")
+    frame = pd.DataFrame([{"experiment": runs.loc[e["model"], "experiment"], "seed": runs.loc[e["model"], "seed"],
+                           "dataset": e["dataset"], "probe": probe, **scores}
+                          for e in entries for probe, scores in e["probes"].items() if scores["rows"]])
+    lines = ["| dataset | probe | experiment | seeds | rows | accuracy after | correct predictions broken |",
+             "|---|---|---|---|---|---|---|"]
+    for (dataset, probe, experiment), part in frame.groupby(["dataset", "probe", "experiment"], sort=False):
+        lines.append(f"| {dataset} | {probe} | {experiment} | {', '.join(str(s) for s in sorted(part['seed']))} "
+                     f"| {part['rows'].iloc[0]} | {part['accuracy_perturbed'].mean():.1f} ± "
+                     f"{part['accuracy_perturbed'].std():.1f} | {part['broken_share'].mean():.1f} ± "
+                     f"{part['broken_share'].std():.1f}% |")
+    return "\n".join(lines)
+
+
 def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
     """Seed ensembles (``absa/reports/ensembles.json``): the members' scores and their ensemble's, on validation
     where the benchmark's validation file is shared by every seed, and on test."""
@@ -381,9 +434,10 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"ablation": ablation_block, "goals": goals_block, "single-factor": single_factor_block, "ensembles": ensembles_block,
-          "errors": errors_block, "robustness": robustness_block, "results": results_table, "speed": speed_table,
-          "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
+BLOCKS = {"ablation": ablation_block, "goals": goals_block, "single-factor": single_factor_block, "paired": paired_block,
+          "ensembles": ensembles_block, "errors": errors_block, "robustness": robustness_block,
+          "robustness-augment": robustness_by_experiment_block, "results": results_table,
+          "speed": speed_table, "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
           "capacity": capacity_table}
 
 
