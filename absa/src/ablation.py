@@ -36,8 +36,8 @@ ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
     "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment", "lr",
-    "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1", "trainable_params",
-    "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
+    "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1",
+    "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
@@ -229,8 +229,8 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
-                  "lr", "epochs"]
+                  "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from",
+                  "augment", "lr", "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 

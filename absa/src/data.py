@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 LABELS = ("negative", "neutral", "positive")
 LABEL2ID = {name: i for i, name in enumerate(LABELS)}
 ID2LABEL = dict(enumerate(LABELS))
+NEGATIVE, NEUTRAL, POSITIVE = (LABEL2ID[name] for name in LABELS)
 BENCHMARKS = ("semeval14_restaurants", "semeval14_laptops", "mams", "twitter")
 # The dataset name of the general model: every benchmark's splits together (see ``load_all_benchmarks``).
 ALL = "all"
@@ -199,9 +200,6 @@ def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.Path
         counts[name] = {"added": int((~overlap).sum()), "dropped_overlap": int(overlap.sum())}
     train = pd.concat(frames, ignore_index=True)
     return DatasetDict({**splits, "train": Dataset.from_pandas(train, preserve_index=False)}), counts
-
-
-NEGATIVE, POSITIVE = LABEL2ID["negative"], LABEL2ID["positive"]
 
 
 def opposite_pairs(train: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from absa.src.data import LABELS
+from absa.src.data import LABELS, NEGATIVE, NEUTRAL, POSITIVE
 
-NEGATIVE, NEUTRAL, POSITIVE = 0, 1, 2
 
 
 def pn_macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:

@@ -25,11 +25,10 @@ import numpy as np
 import pandas as pd
 from transformers import HfArgumentParser
 
-from absa.src.data import PACKAGE_DIR, load_benchmark, upsert_json_entry
+from absa.src.data import NEGATIVE, PACKAGE_DIR, POSITIVE, load_benchmark, upsert_json_entry
 from absa.src.modeling import weights_fingerprint
 from absa.src.predict import Predictor
 
-NEGATIVE, POSITIVE = 0, 2
 OPPOSITE_WORD = {POSITIVE: ["terrible", "awful", "disappointing"], NEGATIVE: ["excellent", "great", "wonderful"]}
 _PAIRS = [("great", "terrible"), ("good", "bad"), ("excellent", "awful"), ("delicious", "bland"),
           ("friendly", "rude"), ("fast", "slow"), ("best", "worst"), ("amazing", "horrible"), ("fresh", "stale"),
