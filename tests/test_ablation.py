@@ -304,6 +304,17 @@ def test_augment_enters_the_id_and_the_label_only_when_set(tmp_path):
     assert ablation.label(augmented) == ablation.label(row).replace(" lr ", " + opposite pairs lr ")
 
 
+def test_rdrop_and_layer_decay_enter_the_id_and_the_label_only_when_set(tmp_path):
+    assert run_id(TrainConfig()) == run_id(TrainConfig(rdrop_alpha=0.0, layer_decay=1.0))
+    assert len({run_id(TrainConfig()), run_id(TrainConfig(rdrop_alpha=1.0)), run_id(TrainConfig(layer_decay=0.9))}) == 3
+    summary = ablation.summarize(ablation.read_ledger(ablation.ABLATION_DIR / "results.csv"))
+    row = summary.iloc[0]  # a run from before either existed: read as off
+    assert row["rdrop_alpha"] == "-" and row["layer_decay"] == "-"
+    changed = row.copy()
+    changed["rdrop_alpha"], changed["layer_decay"] = "1", "0.9"
+    assert ablation.label(changed) == ablation.label(row).replace(" lr ", " + R-Drop α 1 layer decay 0.9 lr ")
+
+
 def test_paired_differences_pair_runs_by_dataset_and_seed(write_ledger, tmp_path):
     rows = [("b1", "d", 1e-4, 1, 0.80, 0.7), ("b2", "d", 1e-4, 2, 0.70, 0.7), ("b3", "d", 1e-4, 3, 0.90, 0.7),
             ("c1", "d", 1e-4, 1, 0.81, 0.8), ("c2", "d", 1e-4, 2, 0.72, 0.8), ("c3", "d", 1e-4, 3, 0.93, 0.8),

@@ -7,7 +7,8 @@ from conftest import synthetic_frame
 from absa.src.modeling import read_absa_config
 from absa.src.predict import Predictor
 from absa.src.modeling import weights_fingerprint
-from absa.src.train import TrainConfig, balanced_class_weights, distillation_loss, train, weighted_loss
+from absa.src.train import (AbsaTrainer, TrainConfig, balanced_class_weights, distillation_loss, layer_decay_groups,
+                             layer_depth, rdrop_loss, train, weighted_loss)
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -279,3 +280,74 @@ def test_augment_is_checked_and_adds_training_rows_only(synthetic_dataset):
     assert none_added == 0 and added == len(augmented["train"]) - len(plain["train"]) > 0
     assert augmented["validation"]["text"] == plain["validation"]["text"]
     assert augmented["test"]["text"] == plain["test"]["text"]
+
+
+def test_rdrop_loss_is_cross_entropy_plus_symmetric_kl():
+    a, b = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 3.0]]), torch.tensor([[1.0, 0.5, -1.0], [0.5, 0.0, 2.0]])
+    labels = torch.tensor([0, 2])
+    cross_entropy = torch.nn.functional.cross_entropy
+    # two identical predictions: plain cross-entropy, whatever alpha
+    assert rdrop_loss(a, a.clone(), labels, alpha=5.0).item() == pytest.approx(cross_entropy(a, labels).item())
+    mean_ce = (cross_entropy(a, labels) + cross_entropy(b, labels)) / 2
+    assert rdrop_loss(a, b, labels, alpha=0.0).item() == pytest.approx(mean_ce.item())
+    p, q = torch.softmax(a, -1), torch.softmax(b, -1)
+    symmetric = ((p * (p.log() - q.log())).sum(-1).mean() + (q * (q.log() - p.log())).sum(-1).mean()) / 2
+    assert rdrop_loss(a, b, labels, alpha=1.0).item() == pytest.approx((mean_ce + symmetric / 2).item())
+    assert rdrop_loss(a, b, labels, alpha=1.0).item() == pytest.approx(rdrop_loss(b, a, labels, alpha=1.0).item())
+
+
+def test_layer_depth_counts_from_the_embeddings_to_the_head():
+    assert layer_depth("base_model.model.mpnet.embeddings.word_embeddings.weight", 12) == 0
+    assert layer_depth("mpnet.encoder.relative_attention_bias.weight", 12) == 0
+    assert layer_depth("base_model.model.mpnet.encoder.layer.0.attention.attn.q.lora_A.default.weight", 12) == 1
+    assert layer_depth("bert.encoder.layer.11.output.dense.weight", 12) == 12
+    assert layer_depth("base_model.model.classifier.modules_to_save.default.dense.weight", 12) == 13
+
+
+def test_layer_decay_groups_scale_the_learning_rate_by_depth():
+    from absa.src.modeling import build_model
+
+    model = build_model("minilm", "lora")
+    n_layers = model.config.num_hidden_layers
+    names = {id(p): name for name, p in model.named_parameters()}
+    decay_names = {name for name in names.values() if not name.endswith("bias")}
+    groups = layer_decay_groups(model, 1e-3, 0.5, 0.01, decay_names)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert sum(len(g["params"]) for g in groups) == len(trainable)
+    for group in groups:
+        for param in group["params"]:
+            name = names[id(param)]
+            assert group["lr"] == pytest.approx(1e-3 * 0.5 ** (n_layers + 1 - layer_depth(name, n_layers)))
+            assert group["weight_decay"] == (0.0 if name.endswith("bias") else 0.01)
+    head = [g for g in groups if any("classifier" in names[id(p)] for p in g["params"])]
+    assert head and all(g["lr"] == pytest.approx(1e-3) for g in head)  # the head is not decayed
+    assert min(g["lr"] for g in groups) == pytest.approx(1e-3 * 0.5 ** n_layers)  # LoRA's lowest: layer 0
+
+
+def test_rdrop_and_layer_decay_runs_train_and_record_their_settings(synthetic_dataset, tmp_path, monkeypatch):
+    seen = {}
+    create_optimizer = AbsaTrainer.create_optimizer
+
+    def spy(self):
+        optimizer = create_optimizer(self)
+        seen["lrs"] = sorted({group["lr"] for group in optimizer.param_groups})
+        return optimizer
+
+    monkeypatch.setattr(AbsaTrainer, "create_optimizer", spy)
+    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
+                         rdrop_alpha=1.0, layer_decay=0.8, learning_rate=1e-3, epochs=1, max_steps=2, batch_size=8,
+                         bf16="no", output_dir=str(tmp_path / "rdrop"))
+    result = train(config)
+    assert result["config"]["rdrop_alpha"] == 1.0 and result["config"]["layer_decay"] == 0.8
+    assert seen["lrs"][-1] == pytest.approx(1e-3) and len(seen["lrs"]) > 2  # the head at lr, layers below it less
+    assert Predictor(tmp_path / "rdrop", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
+    assert "with R-Drop (α 1), with layer-wise learning-rate decay 0.8" in (tmp_path / "rdrop" / "README.md").read_text()
+
+
+def test_rdrop_and_layer_decay_settings_are_checked():
+    with pytest.raises(ValueError, match="layer_decay"):
+        TrainConfig(layer_decay=0.0)
+    with pytest.raises(ValueError, match="rdrop_alpha must be"):
+        TrainConfig(rdrop_alpha=-1.0)
+    with pytest.raises(ValueError, match="rdrop_alpha cannot be combined"):
+        TrainConfig(rdrop_alpha=1.0, class_weights="balanced")

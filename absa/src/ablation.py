@@ -35,15 +35,16 @@ from absa.src.train import TrainConfig
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
-    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment", "lr",
-    "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1",
+    "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
+    "rdrop_alpha", "layer_decay", "lr", "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1",
     "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
 # Fields added after the ledger began: in the id only when set away from their default, so that the ids of runs
 # finished before they existed stay the same.
-IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment"}
+IN_ID_WHEN_SET = {"extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
+                  "rdrop_alpha", "layer_decay"}
 
 
 @dataclass
@@ -118,6 +119,8 @@ def ledger_row(experiment: str, rid: str, metrics: dict, run_experiments: dict[s
         "distill_alpha": config["distill_alpha"] if config.get("teacher") else "",
         "distill_temperature": config["distill_temperature"] if config.get("teacher") else "",
         "init_from": (run_experiments or {}).get(start, start), "augment": config.get("augment", "none"),
+        "rdrop_alpha": config.get("rdrop_alpha") or "",
+        "layer_decay": config["layer_decay"] if config.get("layer_decay", 1.0) != 1.0 else "",
         "lr": config["learning_rate"], "epochs": config["epochs"], "seed": config["seed"],
         "best_epoch": metrics["best_epoch"], "val_pn_f1": val["pn_macro_f1"], "val_acc": val["accuracy"],
         "test_pn_f1": test.get("pn_macro_f1", ""), "test_acc": test.get("accuracy", ""),
@@ -230,7 +233,7 @@ def run_grid(args: AblationArguments, train_fn=train_in_subprocess) -> list[dict
 # What makes a configuration: runs that share these and differ only in seed form one cell of the summary.
 CONFIG_COLUMNS = ["experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
                   "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from",
-                  "augment", "lr", "epochs"]
+                  "augment", "rdrop_alpha", "layer_decay", "lr", "epochs"]
 SCORE_COLUMNS = ["val_pn_f1", "test_pn_f1", "test_acc", "test_macro_f1"]
 
 
@@ -244,7 +247,7 @@ def read_ledger(path: str | os.PathLike = ABLATION_DIR / "results.csv") -> pd.Da
     for column in SCORE_COLUMNS:
         frame[column] = 100 * pd.to_numeric(frame[column])
     for column in ("lora_r", "lora_targets", "extra_train", "teacher", "distill_alpha", "distill_temperature",
-                   "init_from"):
+                   "init_from", "rdrop_alpha", "layer_decay"):
         frame[column] = frame[column].fillna("-").astype(str).str.removesuffix(".0")
     frame["augment"] = frame["augment"].fillna("none")  # rows from before augmentation existed had none
     return frame
@@ -326,6 +329,10 @@ def label(row: pd.Series) -> str:
         parts.append(f"from {row['init_from']}")
     if row.get("augment", "none") != "none":
         parts.append(f"+ {row['augment'].replace('_', ' ')}")
+    if row.get("rdrop_alpha", "-") != "-":
+        parts.append(f"+ R-Drop α {row['rdrop_alpha']}")
+    if row.get("layer_decay", "-") != "-":
+        parts.append(f"layer decay {row['layer_decay']}")
     parts.append(f"lr {row['lr']:g}")
     return " ".join(parts)
 

@@ -79,7 +79,7 @@ def promoted_summary(promoted: dict) -> str:
 
 def provenance(metrics: dict) -> str:
     """What a model learned from beyond its training file, as a clause (empty if nothing): the folder it was
-    fine-tuned from, other benchmarks' training rows, a teacher."""
+    fine-tuned from, other benchmarks' training rows, augmentation, R-Drop, layer-wise decay, a teacher."""
     config, counts = metrics["config"], metrics["data"].get("extra_train") or {}
     parts = [f"fine-tuned from `{config['init_from']}`"] if config.get("init_from") else []
     if config.get("extra_train"):
@@ -89,6 +89,10 @@ def provenance(metrics: dict) -> str:
     if config.get("augment", "none") != "none":
         parts.append(f"with {metrics['data']['n_augmented']:,} training rows added by `{config['augment']}` "
                      "augmentation")
+    if config.get("rdrop_alpha"):
+        parts.append(f"with R-Drop (α {config['rdrop_alpha']:g})")
+    if config.get("layer_decay", 1.0) != 1.0:
+        parts.append(f"with layer-wise learning-rate decay {config['layer_decay']:g}")
     if config.get("teacher"):
         parts.append(f"distilled from `{config['teacher']}` (α {config['distill_alpha']:g}, "
                      f"T {config['distill_temperature']:g})")
@@ -314,7 +318,7 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
 
 
 # Experiments compared seed by seed with the one they change one thing of (changed, base).
-PAIRED = [("augment", "general_finetune")]
+PAIRED = [("augment", "general_finetune"), ("layer_decay", "general_finetune"), ("rdrop", "general_finetune")]
 
 
 def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", pairs: list = PAIRED) -> str:

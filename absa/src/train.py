@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -70,6 +71,14 @@ class TrainConfig:
     augment: str = field(default="none", metadata={"help": "none | opposite_pairs (each polar training row also "
                                                             "joined with a training sentence of the opposite "
                                                             "polarity; see data.opposite_pairs)"})
+    rdrop_alpha: float = field(default=0.0, metadata={"help": "R-Drop (Liang et al., 2021): each training batch goes "
+                                                              "through the model twice, under two dropout masks, and "
+                                                              "this weighs the symmetric KL divergence between the two "
+                                                              "predictions (see rdrop_loss); 0 = off"})
+    layer_decay: float = field(default=1.0, metadata={"help": "layer-wise learning-rate decay: the head trains at the "
+                                                              "learning rate, encoder layer l of L at lr * "
+                                                              "decay^(L - l + 1), the embeddings at lr * "
+                                                              "decay^(L + 1); 1 = off"})
     learning_rate: float | None = field(default=None, metadata={"help": "default 5e-4 for lora, 2e-5 for full"})
     epochs: int = 8
     batch_size: int = 16
@@ -97,6 +106,11 @@ class TrainConfig:
             raise ValueError("distill_alpha must be in [0, 1] and distill_temperature > 0")
         if self.augment not in AUGMENTATIONS:
             raise ValueError(f"augment must be one of {AUGMENTATIONS}, not {self.augment!r}")
+        if self.rdrop_alpha < 0 or not 0.0 < self.layer_decay <= 1.0:
+            raise ValueError("rdrop_alpha must be >= 0 and layer_decay in (0, 1]")
+        if self.rdrop_alpha > 0 and (self.teacher is not None or self.class_weights != "none"):
+            raise ValueError("rdrop_alpha cannot be combined with teacher or class_weights: R-Drop uses plain "
+                             "cross-entropy")
         if self.dataset == ALL and (self.extra_train or self.train_file):
             raise ValueError("dataset 'all' already trains on every benchmark: no extra_train or train_file")
         if self.teacher is not None and self.class_weights != "none":
@@ -238,15 +252,79 @@ def distillation_loss(logits: torch.Tensor, labels: torch.Tensor, teacher_probs:
     return (1 - alpha) * hard + alpha * soft
 
 
-class InOrderEvalTrainer(Trainer):
+def rdrop_loss(logits_a: torch.Tensor, logits_b: torch.Tensor, labels: torch.Tensor, alpha: float) -> torch.Tensor:
+    """R-Drop (Liang et al., 2021) on two predictions of the same rows under different dropout masks: the mean of
+    their cross-entropies + alpha/2 * their symmetric KL divergence, 1/2 (KL(a || b) + KL(b || a)). This is the
+    paper's loss halved, so that its cross-entropy part is on the scale of a plain run's."""
+    a, b = logits_a.float(), logits_b.float()
+    hard = (torch.nn.functional.cross_entropy(a, labels) + torch.nn.functional.cross_entropy(b, labels)) / 2
+    log_a, log_b = torch.log_softmax(a, dim=-1), torch.log_softmax(b, dim=-1)
+    kl = torch.nn.functional.kl_div(log_a, log_b, log_target=True, reduction="batchmean")  # KL(b || a)
+    kl_back = torch.nn.functional.kl_div(log_b, log_a, log_target=True, reduction="batchmean")  # KL(a || b)
+    return hard + alpha / 2 * (kl + kl_back) / 2
+
+
+def layer_depth(name: str, n_layers: int) -> int:
+    """Where a parameter sits, counted from the input: 0 for the embeddings (and MPNet's relative position bias,
+    which every layer shares), l + 1 for encoder layer l, n_layers + 1 for the rest (pooler, classification head)."""
+    layer = re.search(r"\.layer\.(\d+)\.", name)
+    if layer:
+        return int(layer.group(1)) + 1
+    if "embeddings" in name or "relative_attention_bias" in name:
+        return 0
+    return n_layers + 1
+
+
+def layer_decay_groups(model: torch.nn.Module, learning_rate: float, layer_decay: float, weight_decay: float,
+                       decay_names: set[str]) -> list[dict]:
+    """Optimizer parameter groups of the trainable parameters with layer-wise learning-rate decay (as in ELECTRA,
+    Clark et al., 2020; Sun et al., 2019): depth d (``layer_depth``) trains at lr * decay^(n_layers + 1 - d).
+    Parameters in ``decay_names`` get ``weight_decay``, the others (biases, LayerNorm) none."""
+    n_layers = model.config.num_hidden_layers
+    groups: dict[tuple[int, bool], dict] = {}
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        depth, decayed = layer_depth(name, n_layers), name in decay_names
+        group = groups.setdefault((depth, decayed), {
+            "params": [], "lr": learning_rate * layer_decay ** (n_layers + 1 - depth),
+            "weight_decay": weight_decay if decayed else 0.0})
+        group["params"].append(param)
+    return list(groups.values())
+
+
+class AbsaTrainer(Trainer):
     """A ``Trainer`` that evaluates and predicts in dataset order (training batches stay grouped by length), so that
-    facts kept beside the split, such as each row's benchmark, line up with the predictions."""
+    facts kept beside the split, such as each row's benchmark, line up with the predictions; with optional
+    layer-wise learning-rate decay (``layer_decay_groups``) and R-Drop (``rdrop_loss``)."""
+
+    def __init__(self, *args, layer_decay: float = 1.0, rdrop_alpha: float = 0.0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.layer_decay, self.rdrop_alpha = layer_decay, rdrop_alpha
 
     def _get_eval_sampler(self, eval_dataset):
         return torch.utils.data.SequentialSampler(eval_dataset)
 
+    def create_optimizer(self):
+        if self.layer_decay == 1.0 or self.optimizer is not None:
+            return super().create_optimizer()
+        groups = layer_decay_groups(self.model, self.args.learning_rate, self.layer_decay, self.args.weight_decay,
+                                    set(self.get_decay_parameter_names(self.model)))
+        optimizer_cls, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(self.args, self.model)
+        self.optimizer = optimizer_cls(groups, **optimizer_kwargs)
+        return self.optimizer
 
-class DistillationTrainer(InOrderEvalTrainer):
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.rdrop_alpha == 0 or not model.training:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**{key: torch.cat([value, value]) for key, value in inputs.items()})  # two dropout masks
+        first, second = outputs.logits.chunk(2)
+        loss = rdrop_loss(first, second, labels, self.rdrop_alpha)
+        return (loss, outputs) if return_outputs else loss
+
+
+class DistillationTrainer(AbsaTrainer):
     """A ``Trainer`` whose training batches carry ``teacher_probs``; evaluation batches (without them) use the
     model's own cross-entropy."""
 
@@ -337,10 +415,12 @@ def train(config: TrainConfig) -> dict:
                   processing_class=tokenizer, data_collator=DataCollatorWithPadding(tokenizer),
                   compute_metrics=compute_metrics)
     if config.teacher:
-        trainer = DistillationTrainer(**common, alpha=config.distill_alpha, temperature=config.distill_temperature)
+        trainer = DistillationTrainer(**common, layer_decay=config.layer_decay, alpha=config.distill_alpha,
+                                      temperature=config.distill_temperature)
     else:
         weights = balanced_class_weights(encoded["train"]["labels"]) if config.class_weights == "balanced" else None
-        trainer = InOrderEvalTrainer(**common, compute_loss_func=weighted_loss(weights) if weights is not None else None)
+        trainer = AbsaTrainer(**common, layer_decay=config.layer_decay, rdrop_alpha=config.rdrop_alpha,
+                              compute_loss_func=weighted_loss(weights) if weights is not None else None)
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
