@@ -330,3 +330,13 @@ def test_paired_differences_pair_runs_by_dataset_and_seed(write_ledger, tmp_path
     assert 0 < row["p"] < 0.2 and round(row["test_acc difference"], 6) == 10.0
     with pytest.raises(ValueError, match="several runs"):
         ablation.paired_differences(pd.concat([frame, frame.iloc[[0]]]), "changed", "main")
+
+
+def test_paired_table_stacks_pairs_and_skips_experiments_without_runs(write_ledger, tmp_path):
+    rows = [("b1", "d", 1e-4, 1, 0.80, 0.7), ("b2", "d", 1e-4, 2, 0.70, 0.7),
+            ("c1", "d", 1e-4, 1, 0.81, 0.8), ("c2", "d", 1e-4, 2, 0.72, 0.8)]
+    frame = ablation.read_ledger(write_ledger(tmp_path / "results.csv", rows))
+    frame.loc[frame["run_id"].str.startswith("c"), "experiment"] = "changed"
+    table = ablation.paired_table(frame, [("changed", "main"), ("not_run_yet", "main")])
+    assert table["experiment"].tolist() == ["changed"] and table["pairs"].tolist() == [2]
+    assert ablation.paired_table(frame, [("not_run_yet", "main")]).empty

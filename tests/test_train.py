@@ -341,7 +341,8 @@ def test_rdrop_and_layer_decay_runs_train_and_record_their_settings(synthetic_da
     assert result["config"]["rdrop_alpha"] == 1.0 and result["config"]["layer_decay"] == 0.8
     assert seen["lrs"][-1] == pytest.approx(1e-3) and len(seen["lrs"]) > 2  # the head at lr, layers below it less
     assert Predictor(tmp_path / "rdrop", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
-    assert "with R-Drop (α 1), with layer-wise learning-rate decay 0.8" in (tmp_path / "rdrop" / "README.md").read_text()
+    card = (tmp_path / "rdrop" / "README.md").read_text()
+    assert "with R-Drop (α 1), with layer-wise learning-rate decay 0.8" in card
 
 
 def test_rdrop_and_layer_decay_settings_are_checked():

@@ -36,8 +36,8 @@ ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
 LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
     "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
-    "rdrop_alpha", "layer_decay", "lr", "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1", "test_acc", "test_macro_f1",
-    "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
+    "rdrop_alpha", "layer_decay", "lr", "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1",
+    "test_acc", "test_macro_f1", "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
@@ -433,6 +433,14 @@ def paired_differences(ledger: pd.DataFrame, changed: str, base: str) -> pd.Data
                      "test_pn_f1 difference": (part["test_pn_f1"] - part["test_pn_f1_base"]).mean(),
                      "test_acc difference": (part["test_acc"] - part["test_acc_base"]).mean()})
     return pd.DataFrame(rows)
+
+
+def paired_table(ledger: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """``paired_differences`` of every (changed, base) pair in one table, with an ``experiment`` column (the
+    changed one); experiments without runs yet are left out."""
+    tables = [paired_differences(ledger, changed, base).assign(experiment=changed) for changed, base in pairs]
+    tables = [table for table in tables if not table.empty]
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def mean_std(row: pd.Series, score: str) -> str:

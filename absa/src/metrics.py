@@ -14,7 +14,6 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 from absa.src.data import LABELS, NEGATIVE, NEUTRAL, POSITIVE
 
 
-
 def pn_macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
     """Macro-F1 over the Negative and Positive labels, on all rows."""
     return float(f1_score(y_true, y_pred, labels=[NEGATIVE, POSITIVE], average="macro", zero_division=0))

@@ -322,17 +322,15 @@ PAIRED = [("augment", "general_finetune"), ("layer_decay", "general_finetune"), 
 
 
 def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", pairs: list = PAIRED) -> str:
-    """Each experiment of ``pairs`` against its base, seed by seed (``ablation.paired_differences``)."""
-    from absa.src.ablation import paired_differences, read_ledger
+    """Each experiment of ``pairs`` against its base, seed by seed (``ablation.paired_table``)."""
+    from absa.src.ablation import paired_table, read_ledger
 
-    frame = read_ledger(ledger)
-    tables = [paired_differences(frame, changed, base) for changed, base in pairs] if not frame.empty else []
-    rows = [r for table in tables for _, r in table.iterrows()]
-    if not rows:
+    table = paired_table(read_ledger(ledger), pairs)
+    if table.empty:
         return "_No paired runs yet._"
     lines = ["| dataset | changed | against | pairs (seeds) | val PN-F1 Δ per seed | mean Δ ± std | paired t-test p "
              "| test PN-F1 Δ | test acc Δ |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    for _, r in table.iterrows():
         per_seed = ", ".join(f"{d:+.2f}" for d in r["val_pn_f1 differences"])
         std = "" if math.isnan(r["std"]) else f" ± {r['std']:.2f}"
         p = "-" if math.isnan(r["p"]) else f"{r['p']:.2f}"
@@ -438,8 +436,8 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"ablation": ablation_block, "goals": goals_block, "single-factor": single_factor_block, "paired": paired_block,
-          "ensembles": ensembles_block, "errors": errors_block, "robustness": robustness_block,
+BLOCKS = {"ablation": ablation_block, "goals": goals_block, "single-factor": single_factor_block,
+          "paired": paired_block, "ensembles": ensembles_block, "errors": errors_block, "robustness": robustness_block,
           "robustness-augment": robustness_by_experiment_block, "results": results_table,
           "speed": speed_table, "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"), "load": load_table,
           "capacity": capacity_table}
