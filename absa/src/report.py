@@ -318,7 +318,8 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
 
 
 # Experiments compared seed by seed with the one they change one thing of (changed, base).
-PAIRED = [("augment", "general_finetune"), ("layer_decay", "general_finetune"), ("rdrop", "general_finetune")]
+PAIRED = [("augment", "general_finetune"), ("layer_decay", "general_finetune"), ("rdrop", "general_finetune"),
+          ("finetune_epochs", "general_finetune")]
 
 
 def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", pairs: list = PAIRED) -> str:
