@@ -33,6 +33,34 @@ def test_unknown_field_is_an_error():
         expand({"experiments": [{"name": "typo", "learning_rat": 1e-3}]})
 
 
+def test_paired_with_names_a_base_and_leaves_the_runs_alone():
+    experiments = [{"name": "base", "seed": [1, 2]}, {"name": "changed", "seed": [1, 2], "lora_r": 64},
+                   {"name": "changed", "paired_with": "base", "seed": 3, "lora_r": 64},
+                   {"name": "again", "paired_with": "base", "epochs": 2}]
+    plain = [dict(e) for e in experiments]
+    plain[2].pop("paired_with"), plain[3].pop("paired_with")
+    grid = {"experiments": experiments}
+    assert ablation.paired_experiments(grid) == [("changed", "base"), ("again", "base")]
+    assert [run_id(c) for _, c in expand(grid)] == [run_id(c) for _, c in expand({"experiments": plain})]
+    for base in ("missing", "again"):
+        with pytest.raises(ValueError, match="is not another experiment"):
+            ablation.paired_experiments({"experiments": [{"name": "again", "paired_with": base}]})
+
+
+def test_every_paired_experiment_of_the_grid_has_a_base_run_for_each_of_its_runs():
+    """A paired experiment is read seed by seed: each of its runs needs a base run of the same dataset and seed,
+    and, for fine-tuning, the same start."""
+    grid = yaml.safe_load((ablation.ABLATION_DIR / "grid.yaml").read_text())
+    runs = expand(grid)
+    pairs = ablation.paired_experiments(grid)
+    assert pairs
+    for changed, base in pairs:
+        bases = {(c.dataset, c.seed, c.init_from) for name, c in runs if name == base}
+        for name, config in runs:
+            if name == changed:
+                assert (config.dataset, config.seed, config.init_from) in bases, (changed, config.dataset, config.seed)
+
+
 def test_run_id_ignores_paths_only():
     assert run_id(TrainConfig(output_dir="a")) == run_id(TrainConfig(output_dir="b"))
     assert run_id(TrainConfig(seed=1)) != run_id(TrainConfig(seed=2))
@@ -312,7 +340,7 @@ def test_rdrop_and_layer_decay_enter_the_id_and_the_label_only_when_set(tmp_path
     assert row["rdrop_alpha"] == "-" and row["layer_decay"] == "-"
     changed = row.copy()
     changed["rdrop_alpha"], changed["layer_decay"] = "1", "0.9"
-    assert ablation.label(changed) == ablation.label(row).replace(" lr ", " + R-Drop α 1 layer decay 0.9 lr ")
+    assert ablation.label(changed) == ablation.label(row).replace(" lr ", " + R-Drop α 1 + layer decay 0.9 lr ")
 
 
 def test_paired_differences_pair_runs_by_dataset_and_seed(write_ledger, tmp_path):

@@ -5,7 +5,7 @@
     python -m absa.src.ablation --merge other_ledger.csv ...   # rows of runners that had their own --ledger
 
 Each experiment in the grid expands its list-valued fields into all combinations; every field is a ``TrainConfig``
-field. A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid
+field, but ``name`` and ``paired_with`` (the experiment it is compared with seed by seed, ``paired_experiments``). A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid
 can run in the background over several sittings and be interrupted at any time (a row is written only when its
 run has finished). Each run trains in its own process, so its peak memory is its own.
 """
@@ -69,6 +69,7 @@ def expand(grid: dict) -> list[tuple[str, TrainConfig]]:
     for experiment in grid["experiments"]:
         experiment = dict(experiment)
         name = experiment.pop("name")
+        experiment.pop("paired_with", None)  # says how the experiment is read (paired_experiments), not how it runs
         unknown = set(experiment) - known
         if unknown:
             raise ValueError(f"experiment {name!r}: unknown field(s) {sorted(unknown)}; TrainConfig has {sorted(known)}")
@@ -77,6 +78,24 @@ def expand(grid: dict) -> list[tuple[str, TrainConfig]]:
         for combination in itertools.product(*values):
             runs.append((name, TrainConfig(**dict(zip(keys, combination)))))
     return runs
+
+
+def paired_experiments(grid: dict) -> list[tuple[str, str]]:
+    """(changed, base) for every experiment with a ``paired_with: base`` field, in file order, each pair once: the
+    grid states, beside the experiment and before it runs, which cell it changes one thing of and is to be compared
+    with seed by seed (``paired_table``)."""
+    names = {experiment["name"] for experiment in grid["experiments"]}
+    pairs = []
+    for experiment in grid["experiments"]:
+        base = experiment.get("paired_with")
+        if base is None:
+            continue
+        if base not in names or base == experiment["name"]:
+            raise ValueError(f"experiment {experiment['name']!r}: paired_with {base!r} is not another experiment of "
+                             f"the grid ({', '.join(sorted(names))})")
+        if (experiment["name"], base) not in pairs:
+            pairs.append((experiment["name"], base))
+    return pairs
 
 
 def teacher_experiments(grid: dict, folder: str | os.PathLike, root: Path = PACKAGE_DIR.parent) -> list[str]:
@@ -332,7 +351,7 @@ def label(row: pd.Series) -> str:
     if row.get("rdrop_alpha", "-") != "-":
         parts.append(f"+ R-Drop α {row['rdrop_alpha']}")
     if row.get("layer_decay", "-") != "-":
-        parts.append(f"layer decay {row['layer_decay']}")
+        parts.append(f"+ layer decay {row['layer_decay']}")
     parts.append(f"lr {row['lr']:g}")
     return " ".join(parts)
 

@@ -15,6 +15,8 @@ import math
 import re
 from pathlib import Path
 
+import yaml
+
 from absa.src.data import PACKAGE_DIR
 
 README = PACKAGE_DIR.parent / "README.md"
@@ -317,15 +319,13 @@ def single_factor_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv") 
     return "\n".join(lines)
 
 
-# Experiments compared seed by seed with the one they change one thing of (changed, base).
-PAIRED = [("augment", "general_finetune"), ("layer_decay", "general_finetune"), ("rdrop", "general_finetune"),
-          ("finetune_epochs", "general_finetune")]
+def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv",
+                 grid: Path = MODELS_DIR / "ablation" / "grid.yaml") -> str:
+    """Each experiment with a ``paired_with`` field in the grid against that base, seed by seed
+    (``ablation.paired_experiments``, ``ablation.paired_table``)."""
+    from absa.src.ablation import paired_experiments, paired_table, read_ledger
 
-
-def paired_block(ledger: Path = MODELS_DIR / "ablation" / "results.csv", pairs: list = PAIRED) -> str:
-    """Each experiment of ``pairs`` against its base, seed by seed (``ablation.paired_table``)."""
-    from absa.src.ablation import paired_table, read_ledger
-
+    pairs = paired_experiments(yaml.safe_load(Path(grid).read_text()))
     table = paired_table(read_ledger(ledger), pairs)
     if table.empty:
         return "_No paired runs yet._"
