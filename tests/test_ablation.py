@@ -367,4 +367,8 @@ def test_paired_table_stacks_pairs_and_skips_experiments_without_runs(write_ledg
     frame.loc[frame["run_id"].str.startswith("c"), "experiment"] = "changed"
     table = ablation.paired_table(frame, [("changed", "main"), ("not_run_yet", "main")])
     assert table["experiment"].tolist() == ["changed"] and table["pairs"].tolist() == [2]
+    longer = frame.copy()
+    longer.loc[longer["experiment"] == "changed", "epochs"] = 9
+    named = ablation.paired_table(longer, [("changed", "main")]).iloc[0]
+    assert named["changed"].endswith(", 9 ep") and named["changed"] != named["base"]
     assert ablation.paired_table(frame, [("not_run_yet", "main")]).empty

@@ -445,7 +445,9 @@ def paired_differences(ledger: pd.DataFrame, changed: str, base: str) -> pd.Data
     for dataset, part in pairs.groupby("dataset", sort=False):
         delta = part["val_pn_f1"] - part["val_pn_f1_base"]
         base_row = part[[c for c in part.columns if c.endswith("_base")]].rename(columns=lambda c: c[:-5]).iloc[0]
-        rows.append({"dataset": dataset, "changed": label(part.iloc[0]), "base": label(base_row), "pairs": len(part),
+        named = {side: f"{label(row)}, {float(row['epochs']):g} ep" for side, row in
+                 (("changed", part.iloc[0]), ("base", base_row))}  # a pair may differ in the epochs only
+        rows.append({"dataset": dataset, **named, "pairs": len(part),
                      "val_pn_f1 differences": delta.round(2).tolist(), "val_pn_f1 difference": delta.mean(),
                      "std": delta.std(), "p": ttest_rel(part["val_pn_f1"], part["val_pn_f1_base"]).pvalue
                      if len(part) > 1 else float("nan"),
