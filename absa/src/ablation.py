@@ -5,9 +5,10 @@
     python -m absa.src.ablation --merge other_ledger.csv ...   # rows of runners that had their own --ledger
 
 Each experiment in the grid expands its list-valued fields into all combinations; every field is a ``TrainConfig``
-field, but ``name`` and ``paired_with`` (the experiment it is compared with seed by seed, ``paired_experiments``). A run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid
-can run in the background over several sittings and be interrupted at any time (a row is written only when its
-run has finished). Each run trains in its own process, so its peak memory is its own.
+field but ``name`` and ``paired_with`` (the experiment it is compared with seed by seed, ``paired_experiments``). A
+run's id is a hash of its configuration, so re-running skips every run already in the ledger: the grid can run in
+the background over several sittings and be interrupted at any time (a row is written only when its run has
+finished). Each run trains in its own process, so its peak memory is its own.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ LEDGER_COLUMNS = [
     "run_id", "experiment", "dataset", "backbone", "regime", "lora_r", "lora_targets", "input_format",
     "class_weights", "extra_train", "teacher", "distill_alpha", "distill_temperature", "init_from", "augment",
     "rdrop_alpha", "layer_decay", "lr", "epochs", "seed", "best_epoch", "val_pn_f1", "val_acc", "test_pn_f1",
-    "test_acc", "test_macro_f1", "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit", "finished_at", "by_benchmark",
+    "test_acc", "test_macro_f1", "trainable_params", "train_seconds", "peak_mem_mb", "device", "precision", "commit",
+    "finished_at", "by_benchmark",
 ]
 # Fields that do not change what a run computes, so they stay out of its id.
 NOT_IN_ID = {"output_dir", "data_dir"}
