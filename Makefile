@@ -23,8 +23,11 @@ data: $(STAMP)
 evaluate: setup
 	$(BIN)/python absa/src/evaluation.py
 
+# Everything CI runs: lint, format check, and the whole suite with the slow tests (a plain `pytest` skips those).
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 # Train the default model again with the configuration its metrics.json records, into a folder of its own: the
 # exported folder stays as it is (the grid distils from it). Its training time is in the README results table.

@@ -26,7 +26,9 @@ _ASPECTS = ["pasta", "service", "wine list", "dessert", "decor"]
 def synthetic_frame() -> pd.DataFrame:
     rows = [
         {"text": template.format(a=aspect), "aspect": aspect, "label": label}
-        for label, templates in _TEMPLATES.items() for template in templates for aspect in _ASPECTS
+        for label, templates in _TEMPLATES.items()
+        for template in templates
+        for aspect in _ASPECTS
     ]
     return pd.DataFrame(rows)
 
@@ -52,18 +54,36 @@ def write_ledger():
     runs of experiment ``main`` that differ only in learning rate; the test score fills every test column."""
     import csv
 
-    from absa.src.ablation import LEDGER_COLUMNS
+    from absa.src.ablation.ledger import LEDGER_COLUMNS
 
     def write(path: Path, rows: list[tuple]) -> Path:
         with open(path, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS)
             writer.writeheader()
             for run_id, dataset, lr, seed, val, test in rows:
-                writer.writerow({**{c: "" for c in LEDGER_COLUMNS}, "run_id": run_id, "experiment": "main",
-                                 "dataset": dataset, "backbone": "minilm", "regime": "full", "input_format": "pair",
-                                 "class_weights": "none", "lr": lr, "epochs": 5, "seed": seed, "best_epoch": 1,
-                                 "val_pn_f1": val, "test_pn_f1": test, "test_acc": test, "test_macro_f1": test,
-                                 "trainable_params": 1, "train_seconds": 1, "peak_mem_mb": 1})
+                writer.writerow(
+                    {
+                        **{c: "" for c in LEDGER_COLUMNS},
+                        "run_id": run_id,
+                        "experiment": "main",
+                        "dataset": dataset,
+                        "backbone": "minilm",
+                        "regime": "full",
+                        "input_format": "pair",
+                        "class_weights": "none",
+                        "lr": lr,
+                        "epochs": 5,
+                        "seed": seed,
+                        "best_epoch": 1,
+                        "val_pn_f1": val,
+                        "test_pn_f1": test,
+                        "test_acc": test,
+                        "test_macro_f1": test,
+                        "trainable_params": 1,
+                        "train_seconds": 1,
+                        "peak_mem_mb": 1,
+                    }
+                )
         return path
 
     return write
@@ -80,16 +100,31 @@ def synthetic_dataset(tmp_path_factory) -> Path:
     return folder
 
 
+def tiny_config(dataset: Path, output_dir: Path):
+    """The tiny model's configuration: MiniLM + LoRA, two epochs on the synthetic set."""
+    from absa.src.config import TrainConfig
+
+    return TrainConfig(
+        train_file=str(dataset / "train.csv"),
+        test_file=str(dataset / "test.csv"),
+        backbone="minilm",
+        regime="lora",
+        epochs=2,
+        batch_size=8,
+        learning_rate=1e-3,
+        val_size=0.2,
+        bf16="no",
+        output_dir=str(output_dir),
+    )
+
+
 @pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory, synthetic_dataset) -> tuple[Path, dict]:
-    """A MiniLM + LoRA model trained for a few steps on the synthetic set and exported."""
-    from absa.src.train import TrainConfig, train
+def tiny_model(tmp_path_factory, synthetic_dataset) -> tuple[Path, object]:
+    """A MiniLM + LoRA model trained for a few steps on the synthetic set and exported, with its ``RunRecord``."""
+    from absa.src.train import train
 
     out = tmp_path_factory.mktemp("models") / "tiny"
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
-                         backbone="minilm", regime="lora", epochs=2, batch_size=8, learning_rate=1e-3,
-                         val_size=0.2, bf16="no", output_dir=str(out))
-    return out, train(config)
+    return out, train(tiny_config(synthetic_dataset, out))
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +142,65 @@ def four_benchmarks(tmp_path_factory) -> Path:
         test = frame.sample(frac=1.0, random_state=number)
         test.assign(text=test["text"] + " Again.").to_csv(root / name / "test.csv", index=False)
     return root
+
+
+def table_rows(markdown: str) -> list[list[str]]:
+    """The data rows of the first markdown table in ``markdown``, as lists of stripped cells."""
+    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in line.strip().strip("|").split("|")] for line in lines[2:]]
+
+
+def dry_record(config, validation: dict | None = None, test: dict | None = None):
+    """The ``RunRecord`` of a run that did not train (for runner and ledger tests)."""
+    from dataclasses import asdict
+
+    from absa.src.records import RunRecord
+
+    return RunRecord(
+        config=asdict(config),
+        best_epoch=1,
+        validation=validation or {"pn_macro_f1": 0.5, "accuracy": 0.5},
+        test=test,
+        validation_history=[],
+        data={},
+        trainable_params=1,
+        total_params=1,
+        train_seconds=1.0,
+        peak_mem_mb=1,
+        device="cpu",
+        commit="x",
+    )
+
+
+def ledger_rows(scores: dict[str, list[float]]) -> list[dict]:
+    """Ledger rows for configurations named by backbone, one row per seed, scores as fractions."""
+    from absa.src.ablation.ledger import LEDGER_COLUMNS
+
+    rows = []
+    for backbone, values in scores.items():
+        for seed, value in enumerate(values, 1):
+            rows.append(
+                {
+                    **{c: "" for c in LEDGER_COLUMNS},
+                    "run_id": f"{backbone}{seed}",
+                    "experiment": "main",
+                    "dataset": "d",
+                    "backbone": backbone,
+                    "regime": "lora",
+                    "lora_r": 16,
+                    "lora_targets": "all",
+                    "input_format": "pair",
+                    "class_weights": "none",
+                    "lr": 5e-4,
+                    "epochs": 8,
+                    "seed": seed,
+                    "val_pn_f1": value,
+                    "test_pn_f1": value,
+                    "test_acc": value,
+                    "test_macro_f1": value,
+                    "trainable_params": 1000,
+                    "train_seconds": 120,
+                    "device": "cpu x2",
+                }
+            )
+    return rows

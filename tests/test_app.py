@@ -38,8 +38,10 @@ def test_model_is_loaded_once_at_start_up(tiny_model, monkeypatch):
 
 
 def test_predict_returns_one_prediction_per_aspect_in_order(client):
-    response = client.post("/api/predict", json={"text": "The pasta was wonderful but the service was terrible.",
-                                                 "aspects": ["service", "pasta", "nan"]})
+    response = client.post(
+        "/api/predict",
+        json={"text": "The pasta was wonderful but the service was terrible.", "aspects": ["service", "pasta", "nan"]},
+    )
     assert response.status_code == 200
     predictions = response.get_json()["predictions"]
     assert [p["aspect"] for p in predictions] == ["service", "pasta", "nan"]
@@ -52,8 +54,10 @@ def test_predict_returns_one_prediction_per_aspect_in_order(client):
 
 
 def test_batch_matches_single_requests(client):
-    items = [{"text": "I loved the dessert.", "aspects": ["dessert"]},
-             {"text": "Awful decor and rude staff.", "aspects": ["decor", "staff"]}]
+    items = [
+        {"text": "I loved the dessert.", "aspects": ["dessert"]},
+        {"text": "Awful decor and rude staff.", "aspects": ["decor", "staff"]},
+    ]
     batch = client.post("/api/predict/batch", json={"items": items}).get_json()["results"]
     single = [client.post("/api/predict", json=item).get_json() for item in items]
     assert [r["predictions"] for r in batch] == [s["predictions"] for s in single]
@@ -65,33 +69,39 @@ def test_health_and_page(client):
     assert page.status_code == 200 and b"/api/predict" in page.data
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"data": "not json", "content_type": "application/json"}, "must be JSON"),
-    ({"data": "text=hi", "content_type": "application/x-www-form-urlencoded"}, "must be JSON"),
-    ({"json": ["a list"]}, "JSON object"),
-    ({"json": {"aspects": ["food"]}}, "'text' is missing"),
-    ({"json": {"text": "  ", "aspects": ["food"]}}, "'text' is empty"),
-    ({"json": {"text": 3, "aspects": ["food"]}}, "'text' must be a string"),
-    ({"json": {"text": "Good food"}}, "'aspects' is missing"),
-    ({"json": {"text": "Good food", "aspects": []}}, "'aspects' is empty"),
-    ({"json": {"text": "Good food", "aspects": "food"}}, "list of strings"),
-    ({"json": {"text": "Good food", "aspects": ["food", 1]}}, "list of strings"),
-    ({"json": {"text": "Good food", "aspects": [""]}}, "empty string"),
-    ({"json": {"text": "Good food", "aspects": ["food"] * (MAX_ASPECTS + 1)}}, "at most"),
-    ({"json": {"text": "x" * (MAX_TEXT_CHARS + 1), "aspects": ["x"]}}, "at most"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"data": "not json", "content_type": "application/json"}, "must be JSON"),
+        ({"data": "text=hi", "content_type": "application/x-www-form-urlencoded"}, "must be JSON"),
+        ({"json": ["a list"]}, "JSON object"),
+        ({"json": {"aspects": ["food"]}}, "'text' is missing"),
+        ({"json": {"text": "  ", "aspects": ["food"]}}, "'text' is empty"),
+        ({"json": {"text": 3, "aspects": ["food"]}}, "'text' must be a string"),
+        ({"json": {"text": "Good food"}}, "'aspects' is missing"),
+        ({"json": {"text": "Good food", "aspects": []}}, "'aspects' is empty"),
+        ({"json": {"text": "Good food", "aspects": "food"}}, "list of strings"),
+        ({"json": {"text": "Good food", "aspects": ["food", 1]}}, "list of strings"),
+        ({"json": {"text": "Good food", "aspects": [""]}}, "empty string"),
+        ({"json": {"text": "Good food", "aspects": ["food"] * (MAX_ASPECTS + 1)}}, "at most"),
+        ({"json": {"text": "x" * (MAX_TEXT_CHARS + 1), "aspects": ["x"]}}, "at most"),
+    ],
+)
 def test_bad_input_gets_400_with_a_reason(client, kwargs, message):
     response = client.post("/api/predict", **kwargs)
     assert response.status_code == 400
     assert message in response.get_json()["error"]
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"items": []}, "at least one item"),
-    ({"nothing": 1}, "at least one item"),
-    ({"items": [{"text": "ok", "aspects": ["ok"]}, {"text": "", "aspects": ["a"]}]}, "items[1]: 'text' is empty"),
-    ({"items": [{"text": "ok", "aspects": ["ok"]}] * (MAX_BATCH_ITEMS + 1)}, "at most"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"items": []}, "at least one item"),
+        ({"nothing": 1}, "at least one item"),
+        ({"items": [{"text": "ok", "aspects": ["ok"]}, {"text": "", "aspects": ["a"]}]}, "items[1]: 'text' is empty"),
+        ({"items": [{"text": "ok", "aspects": ["ok"]}] * (MAX_BATCH_ITEMS + 1)}, "at most"),
+    ],
+)
 def test_bad_batch_gets_400(client, body, message):
     response = client.post("/api/predict/batch", json=body)
     assert response.status_code == 400 and message in response.get_json()["error"]
@@ -109,9 +119,18 @@ def test_unknown_route_and_method_are_json(client):
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--virtual-time-budget=20000", "--window-size=900,700"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=20000",
+    "--window-size=900,700",
+]
 
 
 def test_page_renders_a_prediction_in_headless_chromium(tiny_model, tmp_path):
@@ -122,8 +141,9 @@ def test_page_renders_a_prediction_in_headless_chromium(tiny_model, tmp_path):
         pytest.skip("chromium not installed")
     server = make_server("127.0.0.1", 0, create_app(tiny_model[0]), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    query = urllib.parse.urlencode({"text": "The pasta was wonderful but the service was terrible.",
-                                    "aspects": "pasta, service"})
+    query = urllib.parse.urlencode(
+        {"text": "The pasta was wonderful but the service was terrible.", "aspects": "pasta, service"}
+    )
     url = f"http://127.0.0.1:{server.server_port}/?{query}"
     shots = Path(os.environ.get("ABSA_SCREENSHOT_DIR", tmp_path))
     try:

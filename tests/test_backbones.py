@@ -19,7 +19,7 @@ def split_zip(tmp_path, payload: bytes, n_parts: int = 3):
     parts = []
     for i in range(n_parts):
         part = tmp_path / f"fake.zip.00{i + 1}"
-        part.write_bytes(data[i * size:(i + 1) * size])
+        part.write_bytes(data[i * size : (i + 1) * size])
         parts.append(part)
     return parts
 

@@ -3,9 +3,20 @@ import logging
 import pandas as pd
 import pytest
 
+from absa.src.data import (
+    BENCHMARKS,
+    DataValidationError,
+    add_training_rows,
+    augment_training_rows,
+    grouped_split,
+    link_benchmarks,
+    load_all_benchmarks,
+    load_benchmark,
+    load_file,
+    opposite_pairs,
+    read_frame,
+)
 from conftest import SHARED_DATA, synthetic_frame
-from absa.src.data import (BENCHMARKS, DataValidationError, add_training_rows, augment_training_rows, grouped_split,
-                           link_benchmarks, load_all_benchmarks, load_benchmark, load_file, opposite_pairs, read_frame)
 
 
 def test_valid_file_loads_as_dataset(csv_file):
@@ -137,13 +148,19 @@ def test_extra_training_rows_never_include_an_evaluated_sentence(tmp_path):
     target.to_csv(tmp_path / "target" / "train.csv", index=False)
     test = pd.DataFrame({"text": ["The bread was stale."], "aspect": ["bread"], "label": [0]})
     test.to_csv(tmp_path / "target" / "test.csv", index=False)
-    extra = pd.DataFrame({"text": ["the  BREAD was stale.", "The soup was hot.", "Nice view."],
-                          "aspect": ["bread", "soup", "view"], "label": [0, 2, 2]})
+    extra = pd.DataFrame(
+        {
+            "text": ["the  BREAD was stale.", "The soup was hot.", "Nice view."],
+            "aspect": ["bread", "soup", "view"],
+            "label": [0, 2, 2],
+        }
+    )
     extra.to_csv(tmp_path / "extra" / "train.csv", index=False)
     splits = load_benchmark("target", tmp_path, seed=1)
     validation_text = splits["validation"]["text"][0]
     pd.concat([extra, pd.DataFrame({"text": [validation_text], "aspect": ["x"], "label": [1]})]).to_csv(
-        tmp_path / "extra" / "train.csv", index=False)
+        tmp_path / "extra" / "train.csv", index=False
+    )
     joined, counts = add_training_rows(splits, ["extra"], tmp_path)
     assert counts == {"extra": {"added": 2, "dropped_overlap": 2}}  # one test and one validation sentence dropped
     assert len(joined["train"]) == len(splits["train"]) + 2
@@ -157,11 +174,14 @@ def test_all_benchmarks_together_name_each_row_and_never_train_on_an_evaluated_s
         parts = [load_benchmark(name, four_benchmarks, seed=1)[split] for name in BENCHMARKS]
         assert len(splits[split]) == sum(len(part) for part in parts)
         assert splits[split]["benchmark"] == [name for name, part in zip(BENCHMARKS, parts) for _ in range(len(part))]
-    assert all(c == {"kept": len(load_benchmark(n, four_benchmarks, seed=1)["train"]), "dropped_overlap": 0}
-               for n, c in counts.items())
+    assert all(
+        c == {"kept": len(load_benchmark(n, four_benchmarks, seed=1)["train"]), "dropped_overlap": 0}
+        for n, c in counts.items()
+    )
 
     # a MAMS training sentence that is also a restaurants test sentence (one review corpus) is dropped
     import shutil
+
     shutil.copytree(four_benchmarks, tmp_path / "data")
     restaurants_test = pd.read_csv(tmp_path / "data" / "semeval14_restaurants" / "test.csv")
     mams_train = pd.read_csv(tmp_path / "data" / "mams" / "train.csv")
@@ -173,11 +193,21 @@ def test_all_benchmarks_together_name_each_row_and_never_train_on_an_evaluated_s
 
 
 def _two_domain_frame() -> pd.DataFrame:
-    frame = pd.concat([synthetic_frame().assign(benchmark="restaurants"),
-                       synthetic_frame().assign(benchmark="laptops", text=lambda f: f["text"] + " (laptop)")])
+    frame = pd.concat(
+        [
+            synthetic_frame().assign(benchmark="restaurants"),
+            synthetic_frame().assign(benchmark="laptops", text=lambda f: f["text"] + " (laptop)"),
+        ]
+    )
     # one sentence with two aspects of opposite polarities: never a partner
-    mixed = pd.DataFrame({"text": ["The pasta was great but the service was slow."] * 2,
-                          "aspect": ["pasta", "service"], "label": [2, 0], "benchmark": "restaurants"})
+    mixed = pd.DataFrame(
+        {
+            "text": ["The pasta was great but the service was slow."] * 2,
+            "aspect": ["pasta", "service"],
+            "label": [2, 0],
+            "benchmark": "restaurants",
+        }
+    )
     frame = pd.concat([frame, mixed], ignore_index=True)
     start = frame.apply(lambda row: row["text"].find(row["aspect"]), axis=1)
     return frame.assign(start=start, end=start + frame["aspect"].str.len())
@@ -192,24 +222,34 @@ def test_opposite_pairs_keep_the_aspect_label_and_join_an_opposite_sentence_of_t
     assert sorted(added["label"]) == sorted(polar["label"]) and set(added["label"]) == {0, 2}
     orders = set()
     for row in added.itertuples():
-        original = polar[(polar["aspect"] == row.aspect) & (polar["label"] == row.label)
-                         & (polar["benchmark"] == row.benchmark)
-                         & polar["text"].map(lambda t: row.text.startswith(t + " ") or row.text.endswith(" " + t))]
+        original = polar[
+            (polar["aspect"] == row.aspect)
+            & (polar["label"] == row.label)
+            & (polar["benchmark"] == row.benchmark)
+            & polar["text"].map(lambda t, text=row.text: text.startswith(t + " ") or text.endswith(" " + t))
+        ]
         assert len(original) >= 1
         text = original["text"].iloc[0]
         orders.add(row.text.startswith(text + " "))
-        partner = row.text.removeprefix(text + " ") if row.text.startswith(text + " ") else row.text.removesuffix(" " + text)
+        partner = (
+            row.text.removeprefix(text + " ") if row.text.startswith(text + " ") else row.text.removesuffix(" " + text)
+        )
         assert polarity[partner] == {2 - row.label}  # every aspect of the partner has the opposite polarity
         assert row.aspect not in partner.lower()
         assert train.loc[train["text"] == partner, "benchmark"].eq(row.benchmark).all()
-        assert row.text[row.start:row.end] == row.aspect  # offsets follow the aspect
+        assert row.text[row.start : row.end] == row.aspect  # offsets follow the aspect
     assert orders == {True, False}  # the row's sentence comes first or second
     assert opposite_pairs(train, seed=3).equals(added) and not opposite_pairs(train, seed=4).equals(added)
 
 
 def test_opposite_pairs_skip_rows_without_a_partner():
-    train = pd.DataFrame({"text": ["Great pasta.", "Great wine.", "We ate at noon."], "aspect": ["pasta", "wine", "noon"],
-                          "label": [2, 2, 1]})
+    train = pd.DataFrame(
+        {
+            "text": ["Great pasta.", "Great wine.", "We ate at noon."],
+            "aspect": ["pasta", "wine", "noon"],
+            "label": [2, 2, 1],
+        }
+    )
     assert opposite_pairs(train).empty
 
 
@@ -217,22 +257,9 @@ def test_augmentation_touches_the_training_split_only(synthetic_dataset):
     splits = load_benchmark(synthetic_dataset.name, synthetic_dataset.parent, seed=1)
     augmented, n = augment_training_rows(splits, "opposite_pairs", seed=1)
     assert n > 0 and len(augmented["train"]) == len(splits["train"]) + n
-    assert augmented["train"]["text"][:len(splits["train"])] == splits["train"]["text"]
+    assert augmented["train"]["text"][: len(splits["train"])] == splits["train"]["text"]
     for split in ("validation", "test"):
         assert augmented[split]["text"] == splits[split]["text"]
     assert augment_training_rows(splits, "none")[0] is splits
     with pytest.raises(ValueError, match="augment must be one of"):
         augment_training_rows(splits, "mixup")
-
-
-def test_upsert_json_entry_replaces_the_entry_with_the_same_keys(tmp_path):
-    import json
-
-    from absa.src.data import upsert_json_entry
-
-    path = tmp_path / "report.json"
-    upsert_json_entry(path, {"model": "a", "dataset": "d", "score": 1}, keys=("model", "dataset"))
-    upsert_json_entry(path, {"model": "b", "dataset": "d", "score": 2}, keys=("model", "dataset"))
-    upsert_json_entry(path, {"model": "a", "dataset": "d", "score": 3}, keys=("model", "dataset"))
-    assert json.loads(path.read_text()) == [{"model": "b", "dataset": "d", "score": 2},
-                                            {"model": "a", "dataset": "d", "score": 3}]

@@ -29,7 +29,7 @@ def test_cli_end_to_end_with_gold_labels(tiny_model, csv_file, tmp_path):
     metrics = json.loads((tmp_path / "out" / "results.metrics.json").read_text())
     expected = (results["label"].to_numpy() == frame["label"].to_numpy()).mean()
     assert metrics["accuracy"] == pytest.approx(expected)
-    report = done.stdout[done.stdout.index("PN-macro-F1"):]
+    report = done.stdout[done.stdout.index("PN-macro-F1") :]
     assert report.startswith(f"PN-macro-F1 (negative+positive): {100 * metrics['pn_macro_f1']:.2f}")
     assert not list((tmp_path / "out").glob(".*.tmp"))
 
@@ -44,13 +44,16 @@ def test_cli_without_labels_writes_predictions_only(tiny_model, csv_file, tmp_pa
     assert not (tmp_path / "pred.metrics.json").exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    ("text,label\nGreat food,2\n", "missing column(s) aspect"),
-    ("text,aspect,label\n ,food,2\n", "empty text"),
-    ("text,aspect,label\nGreat food,,2\n", "empty aspect"),
-    ("text,aspect,label\nGreat food,food,great\n", "unknown label"),
-    ("", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("text,label\nGreat food,2\n", "missing column(s) aspect"),
+        ("text,aspect,label\n ,food,2\n", "empty text"),
+        ("text,aspect,label\nGreat food,,2\n", "empty aspect"),
+        ("text,aspect,label\nGreat food,food,great\n", "unknown label"),
+        ("", "cannot be read"),
+    ],
+)
 def test_cli_bad_input_fails_cleanly(tiny_model, csv_file, tmp_path, content, message):
     folder, _ = tiny_model
     test = csv_file(content, "bad.csv")

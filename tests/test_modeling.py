@@ -1,7 +1,7 @@
 import pytest
 
-from absa.src.modeling import encode_pairs, load_tokenizer, mark_aspect, weights_fingerprint
 from absa.src.backbones import resolve_backbone
+from absa.src.modeling import encode_pairs, load_tokenizer, mark_aspect, weights_fingerprint
 
 
 def test_mark_aspect_brackets_the_first_mention_whatever_its_case():
@@ -20,11 +20,14 @@ def test_marked_input_shows_the_aspect_position():
         encode_pairs(tokenizer, texts, aspects, input_format="prompt")
 
 
-@pytest.mark.parametrize("amx, avx512_bf16, expected", [(False, False, False), (True, False, True),
-                                                         (False, True, True)])
+@pytest.mark.parametrize(
+    "amx, avx512_bf16, expected", [(False, False, False), (True, False, True), (False, True, True)]
+)
 def test_bf16_auto_follows_the_cpu_instructions(monkeypatch, amx, avx512_bf16, expected):
     import torch
+
     from absa.src.modeling import use_bf16
+
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx, raising=False)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16, raising=False)
     cpu = torch.device("cpu")
@@ -38,6 +41,7 @@ def test_a_full_model_folder_without_weights_says_how_to_rebuild_them(tmp_path):
     import json
 
     from absa.src.modeling import load_model_folder
+
     (tmp_path / "absa_config.json").write_text(json.dumps({"backbone": "minilm", "regime": "full"}))
     with pytest.raises(FileNotFoundError, match="make train-fast"):
         load_model_folder(tmp_path)
@@ -49,6 +53,7 @@ def test_loading_a_lora_folder_warns_of_nothing_the_user_can_act_on(tiny_model):
     import warnings
 
     from absa.src.modeling import load_model_folder
+
     folder, _ = tiny_model
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -66,3 +71,17 @@ def test_weights_fingerprint_changes_with_the_weights_only(tmp_path):
     assert weights_fingerprint(tmp_path) != before
     with pytest.raises(FileNotFoundError, match="no weight files"):
         weights_fingerprint(tmp_path / "missing")
+
+
+def test_an_exported_adapter_names_its_base_by_hub_id_and_loads_without_a_network(tiny_model):
+    import json
+
+    from absa.src.backbones import HUB_IDS
+    from absa.src.modeling import load_model_folder
+
+    folder, _ = tiny_model
+    adapter = json.loads((folder / "adapter_config.json").read_text())
+    assert adapter["base_model_name_or_path"] == HUB_IDS["minilm"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert resolve_backbone(HUB_IDS["minilm"]) == resolve_backbone("minilm")  # the hub id maps to the package
+    model, _, config = load_model_folder(folder)  # HF_HUB_OFFLINE=1 (conftest): nothing is fetched
+    assert config["backbone"] == "minilm" and not model.training

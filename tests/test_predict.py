@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import synthetic_frame
 from absa.src.predict import Predictor, use_int8
+from conftest import synthetic_frame
 
 
 @pytest.fixture(scope="module")

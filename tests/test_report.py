@@ -2,15 +2,8 @@ import json
 
 import pytest
 
-from conftest import REPO
-from absa.src.report import DEPLOYMENT, METHODOLOGY, README, markers, render_block, render_file, results_table
-
-
-@pytest.mark.parametrize("path", [README, DEPLOYMENT, METHODOLOGY], ids=lambda p: p.name)
-def test_doc_tables_are_current(path):
-    """Every generated block is exactly what the results files say: run `make report` after new results."""
-    assert markers("results")[0] in README.read_text()
-    assert path.read_text() == render_file(path)
+from absa.src.report import markers, render_block, results_table
+from conftest import table_rows
 
 
 def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
@@ -20,24 +13,29 @@ def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
     real.mkdir()
     (real / "metrics.json").write_text((folder / "metrics.json").read_text())
     (tmp_path / "default").symlink_to(real, target_is_directory=True)
-    table = results_table(tmp_path)
-    rows = table.splitlines()[2:]
-    assert len(rows) == 1 and rows[0].startswith("| `real` (default) | minilm | lora |")
+    rows = table_rows(results_table(tmp_path))
+    assert len(rows) == 1 and rows[0][:2] == ["`real` (default)", "minilm lora r16 lr 0.001"]
     test_pn = json.loads((real / "metrics.json").read_text())["test"]["pn_macro_f1"]
-    assert f"| {100 * test_pn:.2f} |" in rows[0]
+    assert rows[0][6] == f"{100 * test_pn:.2f}"
 
 
 def test_promoted_model_quotes_its_configuration_over_seeds(tiny_model, tmp_path):
     folder, _ = tiny_model
     metrics = json.loads((folder / "metrics.json").read_text())
-    metrics["promoted"] = {"run_id": "b2", "configuration": "minilm lora r16 lr 0.0005", "seeds": [1, 2, 3],
-                           "selected_by": "validation",
-                           "configuration_scores_percent": {"test_pn_f1": {"mean": 70.0, "std": 10.0},
-                                                            "test_acc": {"mean": 65.5, "std": 1.25}}}
+    metrics["promoted"] = {
+        "run_id": "b2",
+        "configuration": "minilm lora r16 lr 0.0005",
+        "seeds": [1, 2, 3],
+        "selected_by": "validation",
+        "configuration_scores_percent": {
+            "test_pn_f1": {"mean": 70.0, "std": 10.0},
+            "test_acc": {"mean": 65.5, "std": 1.25},
+        },
+    }
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
     table = results_table(tmp_path)
-    assert table.splitlines()[2].startswith("| `d` | minilm | lora |")
+    assert table_rows(table)[0][:2] == ["`d`", "minilm lora r16 lr 0.001"]
     assert "over its 3 seeds the configuration scores test PN-F1 70.00 ± 10.00, accuracy 65.50 ± 1.25." in table
 
 
@@ -52,51 +50,133 @@ def test_ensembles_block_shows_members_and_ensemble(tmp_path):
     from absa.src.report import ensembles_block
 
     assert "python -m absa.src.ensemble" in ensembles_block(tmp_path)  # nothing measured yet
-    entry = {"dataset": "d", "configuration": "minilm full lr 3e-05", "seeds": [1, 2],
-             "members": {"test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
-             "ensemble": {"test_pn_f1": 83.5, "test_acc": 75.25}}
-    general = {"dataset": "all", "benchmark": "mams", "configuration": "mpnet lora r16 lr 0.0005", "seeds": [1, 2],
-               "members": {"val_pn_f1": [81.0, 84.0], "test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
-               "ensemble": {"val_pn_f1": 85.0, "test_pn_f1": 83.5, "test_acc": 75.25}}
+    entry = {
+        "dataset": "d",
+        "configuration": "minilm full lr 3e-05",
+        "seeds": [1, 2],
+        "members": {"test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+        "ensemble": {"test_pn_f1": 83.5, "test_acc": 75.25},
+    }
+    general = {
+        "dataset": "all",
+        "benchmark": "mams",
+        "configuration": "mpnet lora r16 lr 0.0005",
+        "seeds": [1, 2],
+        "members": {"val_pn_f1": [81.0, 84.0], "test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+        "ensemble": {"val_pn_f1": 85.0, "test_pn_f1": 83.5, "test_acc": 75.25},
+    }
     (tmp_path / "ensembles.json").write_text(json.dumps([entry, general]))
-    rows = ensembles_block(tmp_path).splitlines()[2:]
-    assert rows[0] == ("| d | minilm full lr 3e-05 | 2 | - | - | 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) "
-                       "| 75.25 |")  # no validation score: each seed held out its own split
-    assert rows[1] == ("| mams | general model: mpnet lora r16 lr 0.0005 | 2 | 82.50 (81.00, 84.00) | 85.00 "
-                       "| 81.00 (80.00, 82.00) | 83.50 | 72.00 (70.00, 74.00) | 75.25 |")
+    rows = table_rows(ensembles_block(tmp_path))
+    assert rows[0] == [
+        "d",
+        "minilm full lr 3e-05",
+        "2",
+        "-",
+        "-",
+        "81.00 (80.00, 82.00)",
+        "83.50",
+        "72.00 (70.00, 74.00)",
+        "75.25",
+    ]  # no validation score: each seed held out its own split
+    assert rows[1] == [
+        "mams",
+        "general model: mpnet lora r16 lr 0.0005",
+        "2",
+        "82.50 (81.00, 84.00)",
+        "85.00",
+        "81.00 (80.00, 82.00)",
+        "83.50",
+        "72.00 (70.00, 74.00)",
+        "75.25",
+    ]
 
 
 def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tmp_path):
     import csv
 
-    from absa.src.ablation import LEDGER_COLUMNS, append_row
+    from absa.src.ablation.ledger import LEDGER_COLUMNS, append_row
     from absa.src.report import goals_block
 
-    ledger = write_ledger(tmp_path / "results.csv", [
-        ("a1", "r", 3e-5, 1, 0.80, 0.90), ("a2", "r", 3e-5, 2, 0.82, 0.92), ("a3", "r", 3e-5, 3, 0.81, 0.94),
-        ("b1", "r", 1e-4, 1, 0.70, 0.99), ("b2", "r", 1e-4, 2, 0.70, 0.99), ("b3", "r", 1e-4, 3, 0.70, 0.99)])
+    ledger = write_ledger(
+        tmp_path / "results.csv",
+        [
+            ("a1", "r", 3e-5, 1, 0.80, 0.90),
+            ("a2", "r", 3e-5, 2, 0.82, 0.92),
+            ("a3", "r", 3e-5, 3, 0.81, 0.94),
+            ("b1", "r", 1e-4, 1, 0.70, 0.99),
+            ("b2", "r", 1e-4, 2, 0.70, 0.99),
+            ("b3", "r", 1e-4, 3, 0.70, 0.99),
+        ],
+    )
     with open(ledger, newline="") as handle:
         general = {**next(csv.DictReader(handle)), "run_id": "g1", "dataset": "all", "lr": 5e-4}
-    scores = {"r": {"val_pn_f1": 0.5, "test_pn_f1": 0.95, "test_acc": 0.95, "test_macro_f1": 0.9},
-              "t": {"val_pn_f1": 0.6, "test_pn_f1": 0.7, "test_acc": 0.7, "test_macro_f1": 0.7}}
-    append_row(ledger, {**{c: general.get(c, "") for c in LEDGER_COLUMNS}, "by_benchmark": json.dumps(scores)})
-    block = goals_block(ledger, goals={"r": {"test_acc": 91.0, "test_pn_f1": 92.0}, "t": {"test_acc": 70.0}},
-                        models_dir=tmp_path, reports_dir=tmp_path)
-    rows = [line for line in block.splitlines()[2:] if line.startswith("|")]
+    scores = {
+        "r": {"val_pn_f1": 0.5, "test_pn_f1": 0.95, "test_acc": 0.95, "test_macro_f1": 0.9},
+        "t": {"val_pn_f1": 0.6, "test_pn_f1": 0.7, "test_acc": 0.7, "test_macro_f1": 0.7},
+    }
+    for seed in (1, 2, 3):
+        append_row(
+            ledger,
+            {
+                **{c: general.get(c, "") for c in LEDGER_COLUMNS},
+                "run_id": f"g{seed}",
+                "seed": seed,
+                "by_benchmark": json.dumps(scores),
+            },
+        )
+    block = goals_block(
+        ledger,
+        goals={"r": {"test_acc": 91.0, "test_pn_f1": 92.0}, "t": {"test_acc": 70.0}},
+        models_dir=tmp_path,
+        reports_dir=tmp_path,
+    )
+    rows = table_rows(block)
     assert len(rows) == 3
     # chosen on validation (the 3e-5 cell), not on test (the 1e-4 cell scores 99); its mean 92 meets PN-F1 but the
     # accuracy goal is 91 and the test_acc column is 92 too: met
-    assert rows[0].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | minilm full lr 3e-05, 5 ep (chosen on validation) | 3 |")
-    assert rows[0].endswith("| 92.00 ± 2.00 | 92.00 ± 2.00 | yes |")
-    assert rows[1].startswith("| r | acc ≥ 91, PN-F1 ≥ 92 | general model: minilm full lr 0.0005, 5 ep | 1 |")
-    assert rows[1].endswith("| 95.00 | 95.00 | yes (1 seed) |")
-    assert rows[2].startswith("| t | acc ≥ 70 | general model:") and rows[2].endswith("| 70.00 | 70.00 | yes (1 seed) |")
-    block = goals_block(ledger, goals={"r": {"test_acc": 91.0}, "t": {"test_acc": 70.0}}, models_dir=tmp_path,
-                        reports_dir=tmp_path)
-    assert "\n**Goals met (3 seeds): 1 of 2 benchmarks** (r).\n" in block  # t is met by one seed only
+    assert rows[0] == [
+        "r",
+        "acc ≥ 91, PN-F1 ≥ 92",
+        "minilm full lr 3e-05, 5 ep (chosen on validation)",
+        "3",
+        "92.00 ± 2.00",
+        "92.00 ± 2.00",
+        "yes",
+    ]
+    assert rows[1] == [
+        "r",
+        "acc ≥ 91, PN-F1 ≥ 92",
+        "general model: minilm full lr 0.0005, 5 ep",
+        "3",
+        "95.00 ± 0.00",
+        "95.00 ± 0.00",
+        "yes",
+    ]
+    assert rows[2][:3] == ["t", "acc ≥ 70", "general model: minilm full lr 0.0005, 5 ep (chosen on validation)"]
+    assert rows[2][4:] == ["70.00 ± 0.00", "70.00 ± 0.00", "yes"]
+    block = goals_block(
+        ledger, goals={"r": {"test_acc": 91.0}, "t": {"test_acc": 70.5}}, models_dir=tmp_path, reports_dir=tmp_path
+    )
+    assert "\n**Goals met (3 seeds): 1 of 2 benchmarks** (r).\n" in block
     assert block.endswith("Fast model: none promoted to `absa/models/fast` yet.")
-    below = goals_block(ledger, goals={"r": {"test_acc": 93.0}}, models_dir=tmp_path, reports_dir=tmp_path)
-    assert below.splitlines()[2].endswith("| no |") and "0 of 1 benchmarks**." in below
+    below = goals_block(ledger, goals={"r": {"test_acc": 96.0}}, models_dir=tmp_path, reports_dir=tmp_path)
+    assert table_rows(below)[0][-1] == "no" and "0 of 1 benchmarks**." in below
+    # a configuration with fewer than 3 seeds is never chosen, however well it scores on validation
+    for seed in (1, 2):
+        append_row(
+            ledger,
+            {
+                **{c: general.get(c, "") for c in LEDGER_COLUMNS},
+                "run_id": f"h{seed}",
+                "seed": seed,
+                "dataset": "r",
+                "lr": 1e-3,
+                "val_pn_f1": 0.99,
+            },
+        )
+    assert table_rows(goals_block(ledger, goals={"r": {"test_acc": 91.0}}, models_dir=tmp_path, reports_dir=tmp_path))[
+        0
+    ][2].startswith("minilm full lr 3e-05")
 
 
 def test_fast_goal_needs_three_seeds_for_accuracy_and_the_fast_models_own_benchmark_for_speed(tmp_path):
@@ -111,11 +191,17 @@ def test_fast_goal_needs_three_seeds_for_accuracy_and_the_fast_models_own_benchm
     assert "speed not measured yet" in fast_goal_line(tmp_path, tmp_path)  # another model's speed does not count
     (tmp_path / "benchmark_minilm.json").write_text(json.dumps({**speed, "model": "fast", "n": 12000}))
     assert fast_goal_line(tmp_path, tmp_path).endswith("900.0 rows/s on 12,000 rows of mams (goal ≥ 700: met).")
-    repeated = {**speed, "model": "fast", "n": 12000, "optimized_rows_per_second": 690.0,
-                "optimized_rows_per_second_passes": [720.0, 690.0, 650.0]}
+    repeated = {
+        **speed,
+        "model": "fast",
+        "n": 12000,
+        "optimized_rows_per_second": 690.0,
+        "optimized_rows_per_second_passes": [720.0, 690.0, 650.0],
+    }
     (tmp_path / "benchmark_minilm.json").write_text(json.dumps(repeated))  # the median pass decides, not the best
-    assert fast_goal_line(tmp_path, tmp_path).endswith("690.0 rows/s (median of 3 passes) on 12,000 rows of mams "
-                                                       "(goal ≥ 700: not met).")
+    assert fast_goal_line(tmp_path, tmp_path).endswith(
+        "690.0 rows/s (median of 3 passes) on 12,000 rows of mams (goal ≥ 700: not met)."
+    )
     promoted["seeds"] = [1]
     (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": promoted}))
     assert "over 1 seed (goal ≥ 85: not met)" in fast_goal_line(tmp_path, tmp_path)
@@ -127,24 +213,27 @@ def test_a_general_model_row_says_its_scores_are_means_over_benchmarks(tiny_mode
     metrics["test"] = {**metrics["test"], "by_benchmark": {"a": metrics["test"], "b": metrics["test"]}}
     (tmp_path / "general").mkdir()
     (tmp_path / "general" / "metrics.json").write_text(json.dumps(metrics))
-    row = results_table(tmp_path).splitlines()[2]
-    assert row.startswith("| `general` | minilm | lora | all 2 benchmarks (scores: their mean) |")
+    row = table_rows(results_table(tmp_path))[0]
+    assert row[0] == "`general`" and row[2] == "all 2 benchmarks (scores: their mean)"
     joint = json.loads((folder / "metrics.json").read_text())
     joint["data"] = {**joint["data"], "train": "r/train.csv", "extra_train": {"mams": {"added": 9}}}
     (tmp_path / "general" / "metrics.json").write_text(json.dumps(joint))
-    assert "| r/train.csv + mams/train.csv |" in results_table(tmp_path)  # joint training names both files
+    assert table_rows(results_table(tmp_path))[0][2] == "r/train.csv + mams/train.csv"  # joint training: both files
 
 
 def test_single_factor_block_shows_no_nan_for_a_one_seed_change(write_ledger, tmp_path):
     from absa.src.report import single_factor_block
 
-    ledger = write_ledger(tmp_path / "results.csv", [("a1", "r", 3e-5, 1, 0.80, 0.90), ("a2", "r", 3e-5, 2, 0.82, 0.92)])
+    ledger = write_ledger(
+        tmp_path / "results.csv", [("a1", "r", 3e-5, 1, 0.80, 0.90), ("a2", "r", 3e-5, 2, 0.82, 0.92)]
+    )
     with open(ledger) as handle:
         lines = handle.read().splitlines()
     changed = lines[1].replace("a1,main,", "x1,lr,", 1).replace(",3e-05,", ",0.0001,", 1)
     ledger.write_text("\n".join([*lines, changed]) + "\n")
-    row = single_factor_block(ledger).splitlines()[2]
-    assert row.startswith("| r | minilm full lr 0.0001 | 2 / 1 |") and "| - | undecided (one seed) |" in row and "nan" not in row
+    row = table_rows(single_factor_block(ledger))[0]
+    assert row[:3] == ["r", "minilm full lr 0.0001", "2 / 1"] and row[4:6] == ["-", "undecided (one seed)"]
+    assert "nan" not in " ".join(row)
 
 
 def test_cards_name_what_a_model_learned_from_and_report_rewrites_them(tiny_model, tmp_path):
@@ -152,41 +241,56 @@ def test_cards_name_what_a_model_learned_from_and_report_rewrites_them(tiny_mode
 
     folder, _ = tiny_model
     metrics = json.loads((folder / "metrics.json").read_text())
-    metrics["config"].update(init_from="absa/models/ablation/runs/abc123", extra_train="mams",
-                             teacher="absa/models/teacher", distill_alpha=0.5, distill_temperature=2.0)
+    metrics["config"].update(
+        init_from="absa/models/ablation/runs/abc123",
+        extra_train="mams",
+        teacher="absa/models/teacher",
+        distill_alpha=0.5,
+        distill_temperature=2.0,
+    )
     metrics["data"]["extra_train"] = {"mams": {"added": 11136, "dropped_overlap": 50}}
-    metrics["promoted"] = {"run_id": "b2", "configuration": "minilm lora r16 from general lr 0.0001", "seeds": [1],
-                           "selected_by": "validation", "configuration_scores_percent": {}}
+    metrics["promoted"] = {
+        "run_id": "b2",
+        "configuration": "minilm lora r16 from general lr 0.0001",
+        "seeds": [1],
+        "selected_by": "validation",
+        "configuration_scores_percent": {},
+    }
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
     (tmp_path / "d" / "README.md").write_text("a stale card")
     (tmp_path / "default").symlink_to(tmp_path / "d", target_is_directory=True)
     write_model_cards(tmp_path)
     card = (tmp_path / "d" / "README.md").read_text()
-    assert card.startswith("# d\n") and "stale" not in card
-    assert ("fine-tuned from `absa/models/ablation/runs/abc123`, with the training rows of mams (11,136), distilled "
-            "from `absa/models/teacher` (α 0.5, T 2), with seed 42." in card)
+    assert card.startswith("---\n") and "\n# d\n" in card and "stale" not in card
+    assert "base_model: sentence-transformers/all-MiniLM-L6-v2" in card  # hub metadata: the base by its hub id
+    assert (
+        "**minilm lora r16 + mams train distilled from teacher from abc123 lr 0.001**, 2 epochs, seed\n42, "
+        "trained on" in card
+    )
+    assert " and 11,136 training rows of mams." in card
     assert card.rstrip().endswith("one seed so far, so there is no spread over seeds to quote yet.")
-    assert "fine-tuned from `abc123`" in results_table(tmp_path).splitlines()[2]
+    assert "from abc123" in table_rows(results_table(tmp_path))[0][1]
     # a model trained on its file alone says no more than that
     (tmp_path / "d" / "metrics.json").write_text((folder / "metrics.json").read_text())
     write_model_cards(tmp_path)
     plain = (tmp_path / "d" / "README.md").read_text()
-    assert "with seed 42." in plain and "fine-tuned from" not in plain and "distilled from" not in plain
+    assert "**minilm lora r16 lr 0.001**" in plain and "training rows of" not in plain and "promote" not in plain
     assert "augmentation" not in plain
 
 
 def test_cards_and_results_table_name_the_augmentation(tiny_model, tmp_path):
-    from absa.src.report import provenance
+    from absa.src.model_card import trained_with
+    from absa.src.records import RunRecord
 
     folder, _ = tiny_model
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["config"]["augment"] = "opposite_pairs"
     metrics["data"]["n_augmented"] = 2672
-    assert provenance(metrics) == "with 2,672 training rows added by `opposite_pairs` augmentation"
+    assert trained_with(RunRecord.from_dict(metrics)) == " and 2,672 rows added by `opposite_pairs` augmentation"
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "metrics.json").write_text(json.dumps(metrics))
-    assert ", + opposite pairs |" in results_table(tmp_path).splitlines()[2]
+    assert table_rows(results_table(tmp_path))[0][1] == "minilm lora r16 + opposite pairs lr 0.001"
 
 
 def test_robustness_of_ablation_runs_is_summarised_over_each_experiments_seeds(write_ledger, tmp_path):
@@ -194,12 +298,20 @@ def test_robustness_of_ablation_runs_is_summarised_over_each_experiments_seeds(w
 
     ledger = write_ledger(tmp_path / "results.csv", [("r1", "d", 1e-4, 1, 0.8, 0.8), ("r2", "d", 1e-4, 2, 0.8, 0.8)])
     assert "No probe of ablation runs yet" in robustness_by_experiment_block(tmp_path, "probe.json", ledger)
-    probe = lambda broken: {"add_opposite": {"rows": 10, "accuracy_original": 90.0, "accuracy_perturbed": 80.0,
-                                             "broken_share": broken}, "flip_target": {"rows": 0}}
-    (tmp_path / "probe.json").write_text(json.dumps([{"model": "r1", "dataset": "d", "probes": probe(4.0)},
-                                                     {"model": "r2", "dataset": "d", "probes": probe(8.0)}]))
-    lines = robustness_by_experiment_block(tmp_path, "probe.json", ledger).splitlines()
-    assert lines[2:] == ["| d | add_opposite | main | 1, 2 | 10 | 80.0 ± 0.0 | 6.0 ± 2.8% |"]  # no row for 0 rows
+    probe = lambda broken: {
+        "add_opposite": {"rows": 10, "accuracy_original": 90.0, "accuracy_perturbed": 80.0, "broken_share": broken},
+        "flip_target": {"rows": 0},
+    }
+    (tmp_path / "probe.json").write_text(
+        json.dumps(
+            [
+                {"model": "r1", "dataset": "d", "probes": probe(4.0)},
+                {"model": "r2", "dataset": "d", "probes": probe(8.0)},
+            ]
+        )
+    )
+    rows = table_rows(robustness_by_experiment_block(tmp_path, "probe.json", ledger))
+    assert rows == [["d", "add_opposite", "main", "1, 2", "10", "80.0 ± 0.0", "6.0 ± 2.8%"]]  # no row for 0 rows
     (tmp_path / "probe.json").write_text(json.dumps([{"model": "exported", "dataset": "d", "probes": probe(1.0)}]))
     with pytest.raises(ValueError, match="not runs of the ledger"):
         robustness_by_experiment_block(tmp_path, "probe.json", ledger)

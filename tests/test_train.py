@@ -3,12 +3,13 @@ import json
 import pytest
 import torch
 
-from conftest import synthetic_frame
-from absa.src.modeling import read_absa_config
+from absa.src.config import TrainConfig
+from absa.src.losses import balanced_class_weights, distillation_loss, rdrop_loss, weighted_loss
+from absa.src.modeling import read_absa_config, weights_fingerprint
 from absa.src.predict import Predictor
-from absa.src.modeling import weights_fingerprint
-from absa.src.train import (AbsaTrainer, TrainConfig, balanced_class_weights, distillation_loss, layer_decay_groups,
-                             layer_depth, rdrop_loss, train, weighted_loss)
+from absa.src.train import train
+from absa.src.trainer import AbsaTrainer, layer_decay_groups, layer_depth
+from conftest import synthetic_frame, tiny_config
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -39,31 +40,48 @@ def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset)
 
 def test_training_is_seeded(tiny_model, synthetic_dataset, tmp_path):
     _, first = tiny_model
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
-                         backbone="minilm", regime="lora", epochs=2, batch_size=8, learning_rate=1e-3,
-                         val_size=0.2, bf16="no", output_dir=str(tmp_path / "again"))
+    config = tiny_config(synthetic_dataset, tmp_path / "again")
     second = train(config)
+
     def trace(result):
-        return [(round(r["loss"], 4), round(r["pn_macro_f1"], 4)) for r in result["validation_history"]]
+        return [(round(r["loss"], 4), round(r["pn_macro_f1"], 4)) for r in result.validation_history]
 
     assert trace(second) == trace(first)
 
 
 def test_bf16_training_runs_on_the_cpu(synthetic_dataset, tmp_path):
     """bf16 autocast on a CPU (fast where it has AMX or AVX512-BF16; forced here, whatever this CPU has)."""
-    result = train(TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
-                               epochs=1, max_steps=2, batch_size=8, bf16="yes", output_dir=str(tmp_path / "bf16")))
-    assert result["bf16"] is True and result["device"].startswith("cpu")
+    result = train(
+        TrainConfig(
+            train_file=str(synthetic_dataset / "train.csv"),
+            backbone="minilm",
+            regime="lora",
+            epochs=1,
+            max_steps=2,
+            batch_size=8,
+            bf16="yes",
+            output_dir=str(tmp_path / "bf16"),
+        )
+    )
+    assert result.bf16 is True and result.device.startswith("cpu")
     assert (tmp_path / "bf16" / "adapter_model.safetensors").exists()
 
 
 def test_full_fine_tuning_exports_weights(synthetic_dataset, tmp_path):
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="full",
-                         epochs=1, max_steps=2, batch_size=8, bf16="no", output_dir=str(tmp_path / "full"))
+    config = TrainConfig(
+        train_file=str(synthetic_dataset / "train.csv"),
+        backbone="minilm",
+        regime="full",
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        bf16="no",
+        output_dir=str(tmp_path / "full"),
+    )
     result = train(config)
-    assert result["test"] is None
+    assert result.test is None
     assert (tmp_path / "full" / "model.safetensors").exists()
-    assert result["trainable_params"] == result["total_params"]
+    assert result.trainable_params == result.total_params
     assert Predictor(tmp_path / "full", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
 
 
@@ -91,11 +109,20 @@ def test_weighted_loss_is_weighted_cross_entropy():
 
 
 def test_marked_and_weighted_run_records_its_input_format(synthetic_dataset, tmp_path):
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
-                         input_format="marked", class_weights="balanced", epochs=1, max_steps=2, batch_size=8,
-                         bf16="no", output_dir=str(tmp_path / "marked"))
+    config = TrainConfig(
+        train_file=str(synthetic_dataset / "train.csv"),
+        backbone="minilm",
+        regime="lora",
+        input_format="marked",
+        class_weights="balanced",
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        bf16="no",
+        output_dir=str(tmp_path / "marked"),
+    )
     result = train(config)
-    assert result["config"]["class_weights"] == "balanced"
+    assert result.config["class_weights"] == "balanced"
     assert read_absa_config(tmp_path / "marked")["input_format"] == "marked"
     assert Predictor(tmp_path / "marked", bf16="no").input_format == "marked"
     with pytest.raises(ValueError, match="class_weights"):
@@ -109,8 +136,9 @@ def test_distillation_loss_mixes_gold_and_teacher_terms():
     assert distillation_loss(logits, labels, teacher, alpha=0.0).item() == pytest.approx(cross_entropy.item())
     # a student that already matches the teacher pays nothing for the soft term, at any temperature
     for temperature in (1.0, 2.0, 4.0):
-        assert distillation_loss(logits, labels, torch.softmax(logits, -1), alpha=1.0,
-                                 temperature=temperature).item() == pytest.approx(0.0, abs=1e-6)
+        assert distillation_loss(
+            logits, labels, torch.softmax(logits, -1), alpha=1.0, temperature=temperature
+        ).item() == pytest.approx(0.0, abs=1e-6)
     # at T = 1 the soft term is the KL divergence from the teacher to the student
     kl = (teacher * (teacher.log() - torch.log_softmax(logits, -1))).sum(-1).mean()
     assert distillation_loss(logits, labels, teacher, alpha=1.0, temperature=1.0).item() == pytest.approx(kl.item())
@@ -118,14 +146,45 @@ def test_distillation_loss_mixes_gold_and_teacher_terms():
     assert half.item() == pytest.approx(0.5 * cross_entropy.item() + 0.5 * kl.item())
 
 
-def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_dataset, tmp_path):
+def _spy(monkeypatch, module, name: str) -> list:
+    """Replace ``module.name`` by a wrapper that records each call's arguments and still computes the loss."""
+    calls, original = [], getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_dataset, tmp_path, monkeypatch):
+    from absa.src import trainer
+
+    calls = _spy(monkeypatch, trainer, "distillation_loss")
     teacher, _ = tiny_model
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="full",
-                         teacher=str(teacher), distill_alpha=0.7, distill_temperature=3.0, epochs=1, max_steps=2,
-                         batch_size=8, bf16="no", output_dir=str(tmp_path / "student"))
+    config = TrainConfig(
+        train_file=str(synthetic_dataset / "train.csv"),
+        backbone="minilm",
+        regime="full",
+        teacher=str(teacher),
+        distill_alpha=0.7,
+        distill_temperature=3.0,
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        bf16="no",
+        output_dir=str(tmp_path / "student"),
+    )
     result = train(config)
-    assert result["config"]["teacher"] == str(teacher) and result["teacher_seconds"] > 0
-    assert result["teacher_fingerprint"] == weights_fingerprint(teacher)
+    assert result.config["teacher"] == str(teacher) and result.teacher_seconds > 0
+    assert result.teacher_fingerprint == weights_fingerprint(teacher)
+    # every training step used the distillation loss, with the configured weights and the teacher's probabilities
+    assert len(calls) == 2
+    for args, _ in calls:
+        logits, labels, teacher_probs, alpha, temperature = args
+        assert (alpha, temperature) == (0.7, 3.0) and teacher_probs.shape == logits.shape
+        assert torch.allclose(teacher_probs.sum(-1), torch.ones(len(labels)))
     assert Predictor(tmp_path / "student", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
 
 
@@ -148,8 +207,13 @@ def test_load_splits_adds_extra_benchmark_rows_to_train_only(synthetic_dataset, 
     (tmp_path / "mams").mkdir()
     extra = synthetic_frame().assign(text=lambda f: f["text"] + " Again.")
     extra.to_csv(tmp_path / "mams" / "train.csv", index=False)
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
-                         data_dir=str(tmp_path), extra_train="mams", val_size=0.2)
+    config = TrainConfig(
+        train_file=str(synthetic_dataset / "train.csv"),
+        test_file=str(synthetic_dataset / "test.csv"),
+        data_dir=str(tmp_path),
+        extra_train="mams",
+        val_size=0.2,
+    )
     alone, _, _ = load_splits(TrainConfig(train_file=config.train_file, test_file=config.test_file, val_size=0.2))
     joined, counts, _ = load_splits(config)
     assert counts == {"mams": {"added": len(extra), "dropped_overlap": 0}}
@@ -160,11 +224,12 @@ def test_load_splits_adds_extra_benchmark_rows_to_train_only(synthetic_dataset, 
 def test_git_commit_is_dirty_for_code_changes_only(tmp_path):
     import subprocess
 
-    from absa.src.train import git_commit
+    from absa.src.records import git_commit
 
     def git(*args):
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
-                       capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True, capture_output=True
+        )
 
     (tmp_path / "absa" / "src").mkdir(parents=True)
     (tmp_path / "absa" / "src" / "train.py").write_text("x = 1\n")
@@ -181,7 +246,7 @@ def test_git_commit_is_dirty_for_code_changes_only(tmp_path):
 
 
 def test_git_commit_outside_a_repository_falls_back_to_the_environment(tmp_path, monkeypatch):
-    from absa.src.train import git_commit
+    from absa.src.records import git_commit
 
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above tmp_path is found
     monkeypatch.delenv("ABSA_GIT_COMMIT", raising=False)
@@ -196,24 +261,37 @@ def test_general_model_on_all_benchmarks_scores_each_benchmark(four_benchmarks, 
 
     from absa.src.data import BENCHMARKS
 
-    result = train(TrainConfig(dataset="all", data_dir=str(four_benchmarks), backbone="minilm", regime="lora",
-                               epochs=1, batch_size=8, learning_rate=1e-3, val_size=0.2, bf16="no",
-                               output_dir=str(tmp_path / "general")))
-    test = result["test"]
+    result = train(
+        TrainConfig(
+            dataset="all",
+            data_dir=str(four_benchmarks),
+            backbone="minilm",
+            regime="lora",
+            epochs=1,
+            batch_size=8,
+            learning_rate=1e-3,
+            val_size=0.2,
+            bf16="no",
+            output_dir=str(tmp_path / "general"),
+        )
+    )
+    test = result.test
     assert test["averaged_over"] == list(BENCHMARKS) and test["n"] == 4 * 45
     for score in ("pn_macro_f1", "accuracy", "macro_f1"):  # every benchmark counts the same
         assert test[score] == pytest.approx(np.mean([m[score] for m in test["by_benchmark"].values()]))
-    assert result["validation"]["averaged_over"] == list(BENCHMARKS)
-    assert result["best_epoch"] == 1 and result["validation_history"][0]["pn_macro_f1"] == pytest.approx(
-        result["validation"]["pn_macro_f1"])
-    assert "semeval14_laptops/train.csv" in result["data"]["train"]
+    assert result.validation["averaged_over"] == list(BENCHMARKS)
+    assert result.best_epoch == 1 and result.validation_history[0]["pn_macro_f1"] == pytest.approx(
+        result.validation["pn_macro_f1"]
+    )
+    assert "semeval14_laptops/train.csv" in result.data["train"]
     # each benchmark's recorded score is that of its own rows: the exported model reproduces it benchmark by benchmark
     predictor = Predictor(tmp_path / "general", bf16="no")
     for name in BENCHMARKS:
         rows = pd.read_csv(four_benchmarks / name / "test.csv")
         predicted = predictor.predict(rows["text"].tolist(), rows["aspect"].tolist())
         assert float((predicted == rows["label"].to_numpy()).mean()) == pytest.approx(
-            test["by_benchmark"][name]["accuracy"], abs=1 / len(rows) + 1e-9)
+            test["by_benchmark"][name]["accuracy"], abs=1 / len(rows) + 1e-9
+        )
     assert "test: twitter" in (tmp_path / "general" / "README.md").read_text()
     with pytest.raises(ValueError, match="every benchmark"):
         TrainConfig(dataset="all", extra_train="mams")
@@ -223,33 +301,48 @@ def test_init_from_goes_on_training_an_exported_model(tiny_model, synthetic_data
     from absa.src.train import start_model
 
     folder, first = tiny_model
-    common = dict(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
-                  backbone="minilm", regime="lora", batch_size=8, val_size=0.2, bf16="no", seed=42,
-                  init_from=str(folder))
+    common = dict(
+        train_file=str(synthetic_dataset / "train.csv"),
+        test_file=str(synthetic_dataset / "test.csv"),
+        backbone="minilm",
+        regime="lora",
+        batch_size=8,
+        val_size=0.2,
+        bf16="no",
+        seed=42,
+        init_from=str(folder),
+    )
     # it starts where the exported model ended: the same predictions before any step
     start = start_model(TrainConfig(**common)).eval()
     predictor = Predictor(folder, bf16="no")
     encoded = predictor._collate([predictor.tokenizer("Great pasta!", "pasta")])
     with torch.no_grad():
         assert start(**encoded).logits.argmax(-1).item() == predictor.predict(["Great pasta!"], ["pasta"])[0]
-        assert torch.allclose(torch.softmax(start(**encoded).logits, -1),
-                              torch.from_numpy(predictor.predict_proba(["Great pasta!"], ["pasta"])), atol=1e-5)
+        assert torch.allclose(
+            torch.softmax(start(**encoded).logits, -1),
+            torch.from_numpy(predictor.predict_proba(["Great pasta!"], ["pasta"])),
+            atol=1e-5,
+        )
     result = train(TrainConfig(**common, epochs=1, learning_rate=1e-4, output_dir=str(tmp_path / "stage2")))
-    assert result["config"]["init_from"] == str(folder) and (tmp_path / "stage2" / "adapter_model.safetensors").exists()
+    assert result.config["init_from"] == str(folder) and (tmp_path / "stage2" / "adapter_model.safetensors").exists()
 
     with pytest.raises(FileNotFoundError, match="git-ignored"):
         start_model(TrainConfig(**{**common, "init_from": str(tmp_path / "runs" / "abc123")}))
-    for change, message in [({"regime": "full"}, "regime"), ({"lora_r": 8}, "LoRA rank"),
-                            ({"input_format": "marked"}, "input_format"), ({"seed": 1}, "seed 42")]:
+    for change, message in [
+        ({"regime": "full"}, "regime"),
+        ({"lora_r": 8}, "LoRA rank"),
+        ({"input_format": "marked"}, "input_format"),
+        ({"seed": 1}, "seed 42"),
+    ]:
         with pytest.raises(ValueError, match=message):
             start_model(TrainConfig(**{**common, **change}))
 
 
 def test_like_trains_again_with_the_recorded_configuration(tiny_model, tmp_path):
-    from absa.src.train import parse_config
+    from absa.src.config import parse_config
 
     folder, result = tiny_model
-    recorded = dict(result["config"])
+    recorded = dict(result.config)
     again = parse_config(["--like", str(folder), "--output_dir", str(tmp_path / "again")])
     assert {**vars(again), "output_dir": recorded["output_dir"]} == recorded
     # flags given override the record; without --output_dir it goes to the default folder, never the original
@@ -273,8 +366,9 @@ def test_augment_is_checked_and_adds_training_rows_only(synthetic_dataset):
 
     with pytest.raises(ValueError, match="augment must be one of"):
         TrainConfig(augment="mixup")
-    files = dict(train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"),
-                 val_size=0.2)
+    files = dict(
+        train_file=str(synthetic_dataset / "train.csv"), test_file=str(synthetic_dataset / "test.csv"), val_size=0.2
+    )
     plain, _, none_added = load_splits(TrainConfig(**files))
     augmented, _, added = load_splits(TrainConfig(**files, augment="opposite_pairs"))
     assert none_added == 0 and added == len(augmented["train"]) - len(plain["train"]) > 0
@@ -321,10 +415,13 @@ def test_layer_decay_groups_scale_the_learning_rate_by_depth():
             assert group["weight_decay"] == (0.0 if name.endswith("bias") else 0.01)
     head = [g for g in groups if any("classifier" in names[id(p)] for p in g["params"])]
     assert head and all(g["lr"] == pytest.approx(1e-3) for g in head)  # the head is not decayed
-    assert min(g["lr"] for g in groups) == pytest.approx(1e-3 * 0.5 ** n_layers)  # LoRA's lowest: layer 0
+    assert min(g["lr"] for g in groups) == pytest.approx(1e-3 * 0.5**n_layers)  # LoRA's lowest: layer 0
 
 
 def test_rdrop_and_layer_decay_runs_train_and_record_their_settings(synthetic_dataset, tmp_path, monkeypatch):
+    from absa.src import trainer
+
+    calls = _spy(monkeypatch, trainer, "rdrop_loss")
     seen = {}
     create_optimizer = AbsaTrainer.create_optimizer
 
@@ -334,15 +431,28 @@ def test_rdrop_and_layer_decay_runs_train_and_record_their_settings(synthetic_da
         return optimizer
 
     monkeypatch.setattr(AbsaTrainer, "create_optimizer", spy)
-    config = TrainConfig(train_file=str(synthetic_dataset / "train.csv"), backbone="minilm", regime="lora",
-                         rdrop_alpha=1.0, layer_decay=0.8, learning_rate=1e-3, epochs=1, max_steps=2, batch_size=8,
-                         bf16="no", output_dir=str(tmp_path / "rdrop"))
+    config = TrainConfig(
+        train_file=str(synthetic_dataset / "train.csv"),
+        backbone="minilm",
+        regime="lora",
+        rdrop_alpha=1.0,
+        layer_decay=0.8,
+        learning_rate=1e-3,
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        bf16="no",
+        output_dir=str(tmp_path / "rdrop"),
+    )
     result = train(config)
-    assert result["config"]["rdrop_alpha"] == 1.0 and result["config"]["layer_decay"] == 0.8
+    assert result.config["rdrop_alpha"] == 1.0 and result.config["layer_decay"] == 0.8
     assert seen["lrs"][-1] == pytest.approx(1e-3) and len(seen["lrs"]) > 2  # the head at lr, layers below it less
+    assert len(calls) == 2 and all(args[3] == 1.0 for args, _ in calls)  # each training step ran R-Drop's loss
+    first, second, labels, _ = calls[0][0]
+    assert first.shape == second.shape == (len(labels), 3) and not torch.equal(first, second)  # two dropout masks
     assert Predictor(tmp_path / "rdrop", bf16="no").predict(["Great pasta!"], ["pasta"]).shape == (1,)
     card = (tmp_path / "rdrop" / "README.md").read_text()
-    assert "with R-Drop (α 1), with layer-wise learning-rate decay 0.8" in card
+    assert "**minilm lora r16 + R-Drop α 1 + layer decay 0.8 lr 0.001**" in card
 
 
 def test_rdrop_and_layer_decay_settings_are_checked():

@@ -1,7 +1,7 @@
 """Flask application: a page and a JSON API over one Predictor, loaded once at start-up.
 
-    flask --app absa.app run                      # absa/models/default, or ABSA_MODEL_DIR
-    gunicorn -c absa/app/gunicorn.conf.py "absa.app:create_app()"
+flask --app absa.app run                      # absa/models/default, or ABSA_MODEL_DIR
+gunicorn -c absa/app/gunicorn.conf.py "absa.app:create_app()"
 """
 
 from __future__ import annotations
@@ -77,8 +77,14 @@ def create_app(model_dir: str | os.PathLike | None = None, predictor: Predictor 
             for _ in item_aspects:
                 aspect, p = next(rows)
                 label = int(p.argmax())
-                predictions.append({"aspect": aspect, "label": label, "sentiment": LABELS[label],
-                                    "scores": {name: round(float(p[i]), 4) for i, name in enumerate(LABELS)}})
+                predictions.append(
+                    {
+                        "aspect": aspect,
+                        "label": label,
+                        "sentiment": LABELS[label],
+                        "scores": {name: round(float(p[i]), 4) for i, name in enumerate(LABELS)},
+                    }
+                )
             results.append(predictions)
         return results
 
@@ -100,7 +106,7 @@ def create_app(model_dir: str | os.PathLike | None = None, predictor: Predictor 
         body = _json_body()
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
-            raise BadRequest("expected {\"items\": [{\"text\": ..., \"aspects\": [...]}, ...]} with at least one item")
+            raise BadRequest('expected {"items": [{"text": ..., "aspects": [...]}, ...]} with at least one item')
         if len(items) > MAX_BATCH_ITEMS:
             raise BadRequest(f"{len(items)} items; at most {MAX_BATCH_ITEMS} are accepted per request")
         parsed = [_parse_item(item, f"items[{i}]: ") for i, item in enumerate(items)]
@@ -112,7 +118,7 @@ def create_app(model_dir: str | os.PathLike | None = None, predictor: Predictor 
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):
-        message = (f"request body over {MAX_BODY_BYTES} bytes" if err.code == 413 else err.description)
+        message = f"request body over {MAX_BODY_BYTES} bytes" if err.code == 413 else err.description
         return jsonify(error=message), err.code
 
     @app.errorhandler(Exception)

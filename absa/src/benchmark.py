@@ -18,14 +18,16 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
-from transformers import HfArgumentParser
 
-from absa.src.data import BENCHMARKS, PACKAGE_DIR, data_dir, read_frame, write_json
+from absa.src.config import parse_arguments
+from absa.src.data import BENCHMARKS, PACKAGE_DIR, data_dir, read_frame
+from absa.src.files import write_json
 from absa.src.metrics import pn_macro_f1
 from absa.src.modeling import encode_pairs, load_model_folder
 from absa.src.predict import Predictor
@@ -33,16 +35,27 @@ from absa.src.predict import Predictor
 
 @dataclass
 class BenchmarkArguments:
+    """Which model to time on which rows, and how."""
+
     model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
-    datasets: list[str] = field(default_factory=lambda: list(BENCHMARKS),
-                                metadata={"help": "benchmarks whose train.csv rows are predicted"})
+    datasets: list[str] = field(
+        default_factory=lambda: list(BENCHMARKS), metadata={"help": "benchmarks whose train.csv rows are predicted"}
+    )
     data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
     limit: int | None = field(default=None, metadata={"help": "only the first N rows (smoke runs)"})
-    baseline_batch_size: int = 32
-    batch_size: int = 64
-    quantize: str = field(default="no", metadata={"help": "int8 dynamic quantization: no (as Predictor) | auto | yes"})
+    baseline_batch_size: int = field(default=32, metadata={"help": "rows per batch of the baseline"})
+    batch_size: int = field(default=64, metadata={"help": "rows per batch of the improved pipeline"})
+    quantize: Literal["no", "auto", "yes"] = field(
+        default="no", metadata={"help": "int8 dynamic quantization: no (as Predictor) | auto | yes"}
+    )
     repeats: int = field(default=3, metadata={"help": "timed passes of the improved pipeline; the median is reported"})
-    output: str = field(default=str(PACKAGE_DIR / "reports" / "benchmark.json"))
+    output: str = field(default=str(PACKAGE_DIR / "reports" / "benchmark.json"), metadata={"help": "JSON report"})
+
+    def __post_init__(self) -> None:
+        for name in ("limit", "baseline_batch_size", "batch_size", "repeats"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value!r}")
 
 
 def load_rows(datasets: list[str], root: str | None, limit: int | None) -> pd.DataFrame:
@@ -57,9 +70,15 @@ def naive_predict(model_dir: str, texts: list[str], aspects: list[str], batch_si
     model, tokenizer, config = load_model_folder(model_dir)
     labels = []
     for start in tqdm(range(0, len(texts), batch_size), desc="baseline", unit="batch"):
-        batch = encode_pairs(tokenizer, texts[start:start + batch_size], aspects[start:start + batch_size],
-                             config["max_length"], config.get("input_format", "pair"), padding=True,
-                             return_tensors="pt")
+        batch = encode_pairs(
+            tokenizer,
+            texts[start : start + batch_size],
+            aspects[start : start + batch_size],
+            config["max_length"],
+            config.get("input_format", "pair"),
+            padding=True,
+            return_tensors="pt",
+        )
         labels.append(model(**batch).logits.argmax(-1).numpy())
     return np.concatenate(labels)
 
@@ -74,8 +93,6 @@ def run(args: BenchmarkArguments) -> dict:
     frame = load_rows(args.datasets, args.data_dir, args.limit)
     texts, aspects, gold = frame["text"].tolist(), frame["aspect"].tolist(), frame["label"].to_numpy()
 
-    if args.repeats < 1:
-        raise ValueError(f"repeats must be at least 1, not {args.repeats}")
     baseline, baseline_seconds = timed(naive_predict, args.model, texts, aspects, args.baseline_batch_size)
     predictor, load_seconds = timed(Predictor, args.model, batch_size=args.batch_size, quantize=args.quantize)
     passes = [timed(predictor.predict, texts, aspects, True) for _ in range(args.repeats)]
@@ -100,12 +117,21 @@ def run(args: BenchmarkArguments) -> dict:
         "baseline_pn_macro_f1": round(pn_macro_f1(gold, baseline), 5),
         "optimized_pn_macro_f1": round(pn_macro_f1(gold, improved), 5),
         "pn_macro_f1_difference": round(pn_macro_f1(gold, improved) - pn_macro_f1(gold, baseline), 5),
-        "optimized_pipeline": {"length_sorted": True, "batch_size": args.batch_size, "bf16": predictor.bf16,
-                               "int8": predictor.quantized, "load_seconds": round(load_seconds, 2)},
+        "optimized_pipeline": {
+            "length_sorted": True,
+            "batch_size": args.batch_size,
+            "bf16": predictor.bf16,
+            "int8": predictor.quantized,
+            "load_seconds": round(load_seconds, 2),
+        },
         "baseline_pipeline": {"order": "input", "batch_size": args.baseline_batch_size, "dtype": "fp32"},
-        "machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-                    "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
-                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "threads": torch.get_num_threads(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        },
         "arguments": asdict(args),
     }
     write_json(args.output, report)
@@ -113,13 +139,15 @@ def run(args: BenchmarkArguments) -> dict:
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(BenchmarkArguments).parse_args_into_dataclasses()
+    args = parse_arguments(BenchmarkArguments)
     report = run(args)
-    print(f"{report['n']} rows: baseline {report['baseline_seconds']} s ({report['baseline_rows_per_second']} rows/s), "
-          f"improved {report['optimized_seconds']} s ({report['optimized_rows_per_second']} rows/s, median of "
-          f"{args.repeats}: {report['optimized_rows_per_second_passes']}): "
-          f"{report['speedup']}x; agreement {100 * report['agreement']:.2f}%, "
-          f"PN-macro-F1 difference {100 * report['pn_macro_f1_difference']:+.2f} points")
+    print(
+        f"{report['n']} rows: baseline {report['baseline_seconds']} s ({report['baseline_rows_per_second']} rows/s), "
+        f"improved {report['optimized_seconds']} s ({report['optimized_rows_per_second']} rows/s, median of "
+        f"{args.repeats}: {report['optimized_rows_per_second_passes']}): "
+        f"{report['speedup']}x; agreement {100 * report['agreement']:.2f}%, "
+        f"PN-macro-F1 difference {100 * report['pn_macro_f1_difference']:+.2f} points"
+    )
     print(f"written to {args.output}")
 
 

@@ -7,7 +7,6 @@ Labels are 0 = Negative, 1 = Neutral, 2 = Positive, or those words in any case.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 from pathlib import Path
@@ -40,24 +39,6 @@ class DataValidationError(ValueError):
 def data_dir(path: str | os.PathLike | None = None) -> Path:
     """The data directory: ``path`` if given, else ``$ABSA_DATA_DIR``, else ``absa/data``."""
     return Path(path or os.environ.get("ABSA_DATA_DIR") or DEFAULT_DATA_DIR)
-
-
-def write_json(path: str | os.PathLike, content: object) -> Path:
-    """Write ``content`` as indented JSON, atomically (a reader never sees half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=2) + "\n")
-    os.replace(tmp, path)
-    return path
-
-
-def upsert_json_entry(path: str | os.PathLike, entry: dict, keys: tuple[str, ...]) -> Path:
-    """Add ``entry`` to the JSON list at ``path``, replacing any entry with the same values of ``keys``."""
-    path = Path(path)
-    entries = json.loads(path.read_text()) if path.exists() else []
-    same = tuple(entry[k] for k in keys)
-    return write_json(path, [e for e in entries if tuple(e[k] for k in keys) != same] + [entry])
 
 
 def _rows(mask: pd.Series) -> str:
@@ -130,8 +111,9 @@ def read_frame(path: str | os.PathLike, require_labels: bool = True) -> pd.DataF
 
     not_found = ~frame.apply(lambda r: r["aspect"].lower() in r["text"].lower(), axis=1)
     if not_found.any():
-        logger.warning("%s: aspect not found in text in %d row(s), kept (lines %s)", path, not_found.sum(),
-                       _rows(not_found))
+        logger.warning(
+            "%s: aspect not found in text in %d row(s), kept (lines %s)", path, not_found.sum(), _rows(not_found)
+        )
     duplicated = frame.duplicated(keep="first")
     if duplicated.any():
         logger.warning("%s: %d exact duplicate row(s), kept (lines %s)", path, duplicated.sum(), _rows(duplicated))
@@ -151,8 +133,9 @@ def grouped_split(frame: pd.DataFrame, val_size: float = 0.1, seed: int = 42) ->
     return frame.iloc[train_idx].reset_index(drop=True), frame.iloc[val_idx].reset_index(drop=True)
 
 
-def load_benchmark(name: str, root: str | os.PathLike | None = None, val_size: float = 0.1,
-                   seed: int = 42) -> DatasetDict:
+def load_benchmark(
+    name: str, root: str | os.PathLike | None = None, val_size: float = 0.1, seed: int = 42
+) -> DatasetDict:
     """Load ``<data dir>/<name>/{train,validation,test}.csv`` as a DatasetDict with all three splits.
 
     Without a ``validation.csv`` the validation split comes off the training file via ``grouped_split``.
@@ -183,8 +166,9 @@ def _evaluated(train: pd.DataFrame, evaluated: list[pd.DataFrame]) -> pd.Series:
     return _normalized(train["text"]).isin(held_out)
 
 
-def add_training_rows(splits: DatasetDict, names: list[str], root: str | os.PathLike | None = None
-                      ) -> tuple[DatasetDict, dict]:
+def add_training_rows(
+    splits: DatasetDict, names: list[str], root: str | os.PathLike | None = None
+) -> tuple[DatasetDict, dict]:
     """Append the train.csv rows of other benchmarks to the training split only (joint training).
 
     Rows whose sentence (case and spacing ignored) is in the validation or test split are dropped, so that no
@@ -248,8 +232,9 @@ def augment_training_rows(splits: DatasetDict, method: str, seed: int = 0) -> tu
     return DatasetDict({**splits, "train": Dataset.from_pandas(augmented, preserve_index=False)}), len(added)
 
 
-def load_all_benchmarks(root: str | os.PathLike | None = None, val_size: float = 0.1, seed: int = 42
-                        ) -> tuple[DatasetDict, dict]:
+def load_all_benchmarks(
+    root: str | os.PathLike | None = None, val_size: float = 0.1, seed: int = 42
+) -> tuple[DatasetDict, dict]:
     """Every benchmark at once, for one general model: each split is the union of the benchmarks' splits (as
     ``load_benchmark`` gives them) with a ``benchmark`` column naming where each row comes from.
 
@@ -264,14 +249,20 @@ def load_all_benchmarks(root: str | os.PathLike | None = None, val_size: float =
     splits = {split: pd.concat(parts, ignore_index=True) for split, parts in frames.items()}
     train = splits["train"]
     overlap = _evaluated(train, [splits["validation"], splits["test"]])
-    counts = {name: {"kept": int((~overlap & (train["benchmark"] == name)).sum()),
-                     "dropped_overlap": int((overlap & (train["benchmark"] == name)).sum())} for name in BENCHMARKS}
+    counts = {
+        name: {
+            "kept": int((~overlap & (train["benchmark"] == name)).sum()),
+            "dropped_overlap": int((overlap & (train["benchmark"] == name)).sum()),
+        }
+        for name in BENCHMARKS
+    }
     splits["train"] = train[~overlap].reset_index(drop=True)
     return DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in splits.items()}), counts
 
 
-def link_benchmarks(source: str | os.PathLike, target: str | os.PathLike | None = None,
-                    default_test: str = "semeval14_restaurants") -> list[Path]:
+def link_benchmarks(
+    source: str | os.PathLike, target: str | os.PathLike | None = None, default_test: str = "semeval14_restaurants"
+) -> list[Path]:
     """Symlink each benchmark folder of ``source`` into the data directory, plus ``test.csv`` of ``default_test``.
 
     Returns the links made. Existing links are replaced; real files or folders are left alone.
@@ -298,8 +289,11 @@ def link_benchmarks(source: str | os.PathLike, target: str | os.PathLike | None 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Link the benchmark data into the data directory.")
     parser.add_argument("command", choices=["link"])
-    parser.add_argument("--source", default=str(PACKAGE_DIR.parents[1] / "shared" / "data"),
-                        help="folder holding the benchmark folders (default: ../shared/data beside the repo)")
+    parser.add_argument(
+        "--source",
+        default=str(PACKAGE_DIR.parents[1] / "shared" / "data"),
+        help="folder holding the benchmark folders (default: ../shared/data beside the repo)",
+    )
     parser.add_argument("--data-dir", default=None, help="target data directory (default: $ABSA_DATA_DIR or absa/data)")
     args = parser.parse_args()
     for link in link_benchmarks(args.source, args.data_dir):

@@ -3,14 +3,14 @@
     python -m absa.src.ensemble [--dataset semeval14_restaurants] [--backbone minilm]
     python -m absa.src.ensemble --dataset all --backbone mpnet --benchmark mams   # the general model's seeds
 
-The cell is chosen on validation only: among the configurations on that dataset and backbone with at least two
-finished seeds in the ledger, the one with the best mean validation PN-F1. Its seed models (the run folders under
-``absa/models/ablation/runs``, kept by the runner) then predict the benchmark's test set; the ensemble's label is the
-argmax of their mean probabilities. Where the benchmark has a validation file of its own (MAMS), no seed trained on
-it, so members and ensemble are scored on it too and the ensemble can be chosen over a single seed on validation.
-Elsewhere each seed holds out a different validation split, which the other seeds trained on, and the ensemble has no
-validation score. Writes aggregates only (no row) to ``absa/reports/ensembles.json``, one entry per (dataset,
-backbone, benchmark).
+The cell is chosen on validation only (``selection.choose_on_validation``): among the configurations on that
+dataset and backbone with at least three finished seeds in the ledger, the one with the best mean validation PN-F1.
+Its seed models (the run folders under ``absa/models/ablation/runs``, kept by the runner) then predict the benchmark's
+test set; the ensemble's label is the argmax of their mean probabilities. Where the benchmark has a validation file of
+its own (MAMS), no seed trained on it, so members and ensemble are scored on it too and the ensemble can be chosen over
+a single seed on validation. Elsewhere each seed holds out a different validation split, which the other seeds trained
+on, and the ensemble has no validation score. Writes aggregates only (no row) to ``absa/reports/ensembles.json``, one
+entry per (dataset, backbone, benchmark).
 """
 
 from __future__ import annotations
@@ -20,50 +20,45 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from transformers import HfArgumentParser
 
-from absa.src.ablation import ABLATION_DIR, CONFIG_COLUMNS, label, read_ledger, summarize
-from absa.src.data import ALL, PACKAGE_DIR, data_dir, load_benchmark, upsert_json_entry
+from absa.src.ablation.ledger import ABLATION_DIR, read_ledger
+from absa.src.ablation.selection import MIN_SEEDS, best_cell, label, summarize
+from absa.src.config import parse_arguments
+from absa.src.data import ALL, PACKAGE_DIR, data_dir, load_benchmark
+from absa.src.files import upsert_json_entry
 from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
-
-
-def best_cell(ledger: pd.DataFrame, dataset: str, backbone: str | None, min_seeds: int = 2) -> pd.DataFrame:
-    """The ledger rows (one per seed) of the configuration with the best mean validation PN-F1 on this dataset and
-    backbone (``None``: any backbone), among configurations with at least ``min_seeds`` seeds."""
-    rows = ledger[ledger["dataset"] == dataset]
-    if backbone is not None:
-        rows = rows[rows["backbone"] == backbone]
-    summary = summarize(rows)
-    if summary.empty or (summary["seeds"] >= min_seeds).sum() == 0:
-        raise ValueError(f"no configuration of {backbone or 'any backbone'} on {dataset} has {min_seeds}+ seeds "
-                         "in the ledger")
-    summary = summary[summary["seeds"] >= min_seeds]
-    best = summary.loc[summary["val_pn_f1_mean"].idxmax()]
-    same = (ledger[CONFIG_COLUMNS].astype(str) == best[CONFIG_COLUMNS].astype(str)).all(axis=1)
-    return ledger[same]
 
 
 def member_probabilities(model_dirs: list[Path], texts: list[str], aspects: list[str]) -> np.ndarray:
     """Class probabilities of every member, shape (members, rows, 3)."""
     missing = [str(d) for d in model_dirs if not (d / "metrics.json").exists()]
     if missing:
-        raise FileNotFoundError(f"model folder(s) not found: {missing}; the runner keeps them under its runs_dir "
-                                "(git-ignored), so re-run those configurations with python -m absa.src.ablation")
+        raise FileNotFoundError(
+            f"model folder(s) not found: {missing}; the runner keeps them under its runs_dir "
+            "(git-ignored), so re-run those configurations with python -m absa.src.ablation"
+        )
     return np.stack([Predictor(d).predict_proba(texts, aspects, progress=True) for d in model_dirs])
 
 
 @dataclass
 class EnsembleArguments:
-    dataset: str = "semeval14_restaurants"
-    backbone: str = "minilm"
-    benchmark: str | None = field(default=None, metadata={
-        "help": "the benchmark to score (default: the dataset; needed with --dataset all)"})
-    min_seeds: int = field(default=2, metadata={"help": "only configurations with at least this many seeds"})
-    ledger: str = str(ABLATION_DIR / "results.csv")
+    """Which cell's seed models to ensemble, and where the scores go."""
+
+    dataset: str = field(default="semeval14_restaurants", metadata={"help": "the ledger's dataset (or 'all')"})
+    backbone: str = field(default="minilm", metadata={"help": "minilm | mpnet"})
+    benchmark: str | None = field(
+        default=None, metadata={"help": "the benchmark to score (default: the dataset; needed with --dataset all)"}
+    )
+    min_seeds: int = field(default=MIN_SEEDS, metadata={"help": "only configurations with at least this many seeds"})
+    ledger: str = field(default=str(ABLATION_DIR / "results.csv"), metadata={"help": "the ablation ledger"})
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
-    data_dir: str | None = None
-    output: str = str(PACKAGE_DIR / "reports" / "ensembles.json")
+    data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
+    output: str = field(default=str(PACKAGE_DIR / "reports" / "ensembles.json"), metadata={"help": "JSON list"})
+
+    def __post_init__(self) -> None:
+        if self.min_seeds < 2:
+            raise ValueError(f"min_seeds must be >= 2 (an ensemble of one seed is that seed), not {self.min_seeds!r}")
 
 
 SCORES = {"pn_macro_f1": "pn_f1", "accuracy": "acc", "macro_f1": "macro_f1"}
@@ -73,8 +68,10 @@ def score(gold: np.ndarray, probs: np.ndarray, prefix: str) -> tuple[dict, dict]
     """(members' scores as lists, ensemble's scores), in percent, named ``<prefix>_pn_f1`` etc."""
     members = [classification_metrics(gold, p.argmax(axis=1)) for p in probs]
     ensemble = classification_metrics(gold, probs.mean(axis=0).argmax(axis=1))
-    return ({f"{prefix}_{name}": [round(100 * m[key], 2) for m in members] for key, name in SCORES.items()},
-            {f"{prefix}_{name}": round(100 * ensemble[key], 2) for key, name in SCORES.items()})
+    return (
+        {f"{prefix}_{name}": [round(100 * m[key], 2) for m in members] for key, name in SCORES.items()},
+        {f"{prefix}_{name}": round(100 * ensemble[key], 2) for key, name in SCORES.items()},
+    )
 
 
 def run(args: EnsembleArguments) -> dict:
@@ -85,10 +82,12 @@ def run(args: EnsembleArguments) -> dict:
     splits = load_benchmark(benchmark, args.data_dir)
     shared_validation = (data_dir(args.data_dir) / benchmark / "validation.csv").exists()
     scored = {"val": "validation", "test": "test"} if shared_validation else {"test": "test"}
-    rows = pd.concat([splits[split].to_pandas().assign(prefix=prefix) for prefix, split in scored.items()],
-                     ignore_index=True)  # every split in one pass, so each member loads once
-    probs = member_probabilities([Path(args.runs_dir) / rid for rid in cell["run_id"]],
-                                 rows["text"].tolist(), rows["aspect"].tolist())
+    rows = pd.concat(
+        [splits[split].to_pandas().assign(prefix=prefix) for prefix, split in scored.items()], ignore_index=True
+    )  # every split in one pass, so each member loads once
+    probs = member_probabilities(
+        [Path(args.runs_dir) / rid for rid in cell["run_id"]], rows["text"].tolist(), rows["aspect"].tolist()
+    )
     members, ensemble = {}, {}
     for prefix in scored:
         part = (rows["prefix"] == prefix).to_numpy()
@@ -96,20 +95,29 @@ def run(args: EnsembleArguments) -> dict:
         members.update(split_members)
         ensemble.update(split_ensemble)
     entry = {
-        "dataset": args.dataset, "backbone": args.backbone, "benchmark": benchmark,
-        "configuration": label(summarize(cell).iloc[0]), "experiment": cell["experiment"].iloc[0],
+        "dataset": args.dataset,
+        "backbone": args.backbone,
+        "benchmark": benchmark,
+        "configuration": label(summarize(cell).iloc[0]),
+        "experiment": cell["experiment"].iloc[0],
         "selected_by": f"best mean validation PN-F1 among configurations with {args.min_seeds}+ seeds",
-        "validation": ("the benchmark's validation file, held out by every seed" if shared_validation
-                       else "none: each seed holds out its own validation split, which the others trained on"),
-        "run_ids": cell["run_id"].tolist(), "seeds": [int(s) for s in cell["seed"]],
-        "test_rows": len(splits["test"]), "members": members, "ensemble": ensemble,
+        "validation": (
+            "the benchmark's validation file, held out by every seed"
+            if shared_validation
+            else "none: each seed holds out its own validation split, which the others trained on"
+        ),
+        "run_ids": cell["run_id"].tolist(),
+        "seeds": [int(s) for s in cell["seed"]],
+        "test_rows": len(splits["test"]),
+        "members": members,
+        "ensemble": ensemble,
     }
     upsert_json_entry(args.output, entry, keys=("dataset", "backbone", "benchmark"))
     return entry
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(EnsembleArguments).parse_args_into_dataclasses()
+    args = parse_arguments(EnsembleArguments)
     entry = run(args)
     print(f"{entry['configuration']} ({entry['dataset']}) on {entry['benchmark']}, seeds {entry['seeds']}")
     for name, values in entry["members"].items():

@@ -9,44 +9,42 @@ it prints PN-macro-F1 first, then the full report, and writes the metrics as JSO
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
-from transformers import HfArgumentParser
 
+from absa.src.config import parse_arguments
 from absa.src.data import PACKAGE_DIR, DataValidationError, read_frame
+from absa.src.files import write_atomically, write_json
 from absa.src.metrics import classification_metrics, format_report
 from absa.src.predict import Predictor
 
 
 @dataclass
 class EvaluationArguments:
+    """Which model predicts which file, and where the predictions go."""
+
     model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
     test: str = field(default=str(PACKAGE_DIR / "data" / "test.csv"), metadata={"help": "CSV with text,aspect[,label]"})
-    output: str = field(default=str(PACKAGE_DIR / "data" / "results" / "test.csv"),
-                        metadata={"help": "where the predictions go; metrics JSON is written beside it"})
+    output: str = field(
+        default=str(PACKAGE_DIR / "data" / "results" / "test.csv"),
+        metadata={"help": "where the predictions go; metrics JSON is written beside it"},
+    )
     batch_size: int = field(default=64, metadata={"help": "rows per forward pass"})
-    bf16: str = field(default="auto", metadata={"help": "bf16 weights: auto (where native) | yes | no"})
-    quantize: str = field(default="no", metadata={"help": "int8 dynamic quantization on CPU: auto | yes | no"})
+    bf16: Literal["auto", "yes", "no"] = field(
+        default="auto", metadata={"help": "bf16 weights: auto (where native) | yes | no"}
+    )
+    quantize: Literal["no", "auto", "yes"] = field(
+        default="no", metadata={"help": "int8 dynamic quantization on CPU: auto | yes | no"}
+    )
 
-
-def write_atomically(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be at least 1, not {self.batch_size}")
 
 
 def metrics_path(output: Path) -> Path:
@@ -55,8 +53,6 @@ def metrics_path(output: Path) -> Path:
 
 def evaluate(args: EvaluationArguments) -> dict | None:
     """Run the evaluation; returns the metrics (None without gold labels). Raises on bad input."""
-    if args.batch_size < 1:
-        raise ValueError(f"--batch-size must be at least 1, not {args.batch_size}")
     frame = read_frame(args.test, require_labels=False)
     model_dir = Path(args.model)
     if not model_dir.is_dir():
@@ -75,17 +71,20 @@ def evaluate(args: EvaluationArguments) -> dict | None:
         return None
 
     metrics = classification_metrics(frame["label"].to_numpy(), predictions)
-    metrics.update(model=str(model_dir.resolve()), test=str(Path(args.test).resolve()),
-                   predict_seconds=round(seconds, 2), rows_per_second=round(len(results) / seconds, 1))
-    write_atomically(metrics_path(output), lambda tmp: Path(tmp).write_text(json.dumps(metrics, indent=2) + "\n"))
+    metrics.update(
+        model=str(model_dir.resolve()),
+        test=str(Path(args.test).resolve()),
+        predict_seconds=round(seconds, 2),
+        rows_per_second=round(len(results) / seconds, 1),
+    )
+    write_json(metrics_path(output), metrics)
     print(format_report(metrics))
     print(f"metrics written to {metrics_path(output)}")
     return metrics
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = HfArgumentParser(EvaluationArguments)
-    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    args = parse_arguments(EvaluationArguments, argv)
     try:
         evaluate(args)
     except (DataValidationError, FileNotFoundError, ValueError) as err:

@@ -1,8 +1,8 @@
 """Backbone + regime (full | lora) -> model; sentence-pair encoding; export and load of a model folder.
 
-A model folder holds the Hugging Face files (full weights, or a LoRA adapter whose base is named by its backbone
-name, never by a machine's path), the tokenizer, ``absa_config.json`` (backbone, regime, label map, max length),
-and, written by training, ``metrics.json`` and a model card ``README.md``.
+A model folder holds the Hugging Face files (full weights, or a LoRA adapter whose base is named by its hub id,
+never by a machine's path), the tokenizer, ``absa_config.json`` (backbone, regime, label map, max length), and,
+written by training, ``metrics.json`` and a model card ``README.md``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers.utils import logging as transformers_logging
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
 
-from absa.src.backbones import resolve_backbone
+from absa.src.backbones import hub_id, resolve_backbone
+from absa.src.config import CHOICES
 from absa.src.data import ID2LABEL, LABEL2ID
+from absa.src.files import write_json
 
 ABSA_CONFIG = "absa_config.json"
 # Every linear layer inside the encoder blocks, for MPNet (q, k, v, o, dense) and BERT/MiniLM
@@ -40,8 +42,10 @@ def bf16_is_fast(device: torch.device) -> bool:
     """
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return any(bool(getattr(torch.cpu, probe, lambda: False)())
-               for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported"))
+    return any(
+        bool(getattr(torch.cpu, probe, lambda: False)())
+        for probe in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    )
 
 
 def use_bf16(setting: str, device: torch.device) -> bool:
@@ -54,7 +58,7 @@ def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
     return AutoTokenizer.from_pretrained(source)
 
 
-INPUT_FORMATS = ("pair", "marked")
+INPUT_FORMATS = CHOICES["input_format"]
 MARK_OPEN, MARK_CLOSE = "[", "]"
 
 
@@ -71,8 +75,14 @@ def mark_aspect(text: str, aspect: str) -> str:
     return f"{text[:start]}{MARK_OPEN}{text[start:end]}{MARK_CLOSE}{text[end:]}"
 
 
-def encode_pairs(tokenizer: PreTrainedTokenizerBase, texts: list[str], aspects: list[str], max_length: int = 128,
-                 input_format: str = "pair", **kwargs) -> dict:
+def encode_pairs(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    aspects: list[str],
+    max_length: int = 128,
+    input_format: str = "pair",
+    **kwargs,
+) -> dict:
     """Encode (text, aspect) as a sentence pair; only the text is truncated, never the aspect.
 
     ``input_format="marked"`` also marks the aspect inside the text (``mark_aspect``), so the model sees where it is.
@@ -85,8 +95,14 @@ def encode_pairs(tokenizer: PreTrainedTokenizerBase, texts: list[str], aspects: 
     return tokenizer(texts, list(aspects), truncation="only_first", max_length=max_length, **kwargs)
 
 
-def build_model(backbone: str, regime: str = "lora", lora_r: int = 16, lora_alpha: int = 32,
-                lora_dropout: float = 0.1, lora_targets: str = "all") -> PreTrainedModel:
+def build_model(
+    backbone: str,
+    regime: str = "lora",
+    lora_r: int = 16,
+    lora_alpha: int = 32,
+    lora_dropout: float = 0.1,
+    lora_targets: str = "all",
+) -> PreTrainedModel:
     """A 3-label classifier on ``backbone``; with ``regime="lora"`` only LoRA matrices and the head train."""
     if regime not in ("full", "lora"):
         raise ValueError(f"regime must be 'full' or 'lora', not {regime!r}")
@@ -97,8 +113,13 @@ def build_model(backbone: str, regime: str = "lora", lora_r: int = 16, lora_alph
         return model
     if lora_targets not in LORA_TARGETS:
         raise ValueError(f"lora_targets must be one of {sorted(LORA_TARGETS)}, not {lora_targets!r}")
-    config = LoraConfig(task_type="SEQ_CLS", r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
-                        target_modules=LORA_TARGETS[lora_targets])
+    config = LoraConfig(
+        task_type="SEQ_CLS",
+        r=lora_r,
+        lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout,
+        target_modules=LORA_TARGETS[lora_targets],
+    )
     return get_peft_model(model, config)
 
 
@@ -108,29 +129,55 @@ def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
     return trainable, sum(p.numel() for p in model.parameters())
 
 
-def save_model_folder(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, folder: str | os.PathLike,
-                      backbone: str, regime: str, max_length: int, input_format: str = "pair") -> Path:
+def save_model_folder(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    folder: str | os.PathLike,
+    backbone: str,
+    regime: str,
+    max_length: int,
+    input_format: str = "pair",
+) -> Path:
     """Write model (or adapter), tokenizer and ``absa_config.json`` to ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
+    name_base_by_hub_id(folder, backbone)
     tokenizer.save_pretrained(folder)
-    config = {"backbone": backbone, "regime": regime, "max_length": max_length, "input_format": input_format,
-              "id2label": ID2LABEL}
-    (folder / ABSA_CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+    config = {
+        "backbone": backbone,
+        "regime": regime,
+        "max_length": max_length,
+        "input_format": input_format,
+        "id2label": ID2LABEL,
+    }
+    write_json(folder / ABSA_CONFIG, config)
     return folder
+
+
+def name_base_by_hub_id(folder: str | os.PathLike, backbone: str) -> None:
+    """Make a LoRA adapter name its base by hub id (peft writes the local path it was built from), so that plain
+    peft loads the folder wherever a hub is reachable; ``resolve_backbone`` maps the id to the packaged weights."""
+    path = Path(folder) / "adapter_config.json"
+    if path.exists():
+        adapter = json.loads(path.read_text())
+        adapter["base_model_name_or_path"] = hub_id(backbone)
+        write_json(path, adapter)
 
 
 def read_absa_config(folder: str | os.PathLike) -> dict:
     path = Path(folder) / ABSA_CONFIG
     if not path.exists():
-        raise FileNotFoundError(f"{folder}: not a model folder ({ABSA_CONFIG} missing); train one with "
-                                "`python -m absa.src.train` or pass --model with an exported folder")
+        raise FileNotFoundError(
+            f"{folder}: not a model folder ({ABSA_CONFIG} missing); train one with "
+            "`python -m absa.src.train` or pass --model with an exported folder"
+        )
     return json.loads(path.read_text())
 
 
-def load_model_folder(folder: str | os.PathLike, trainable: bool = False
-                      ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
+def load_model_folder(
+    folder: str | os.PathLike, trainable: bool = False
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
     """Load an exported model folder: (model, tokenizer, absa config). For inference (the default) the model is in
     eval mode and a LoRA adapter is applied to its backbone (resolved by name) and merged, so inference costs the
     same as a plain model; with ``trainable=True`` the adapter (or the full model) stays trainable, to train on.
@@ -149,15 +196,18 @@ def load_model_folder(folder: str | os.PathLike, trainable: bool = False
             transformers_logging.set_verbosity(verbosity)
         with warnings.catch_warnings():
             # peft 0.21 asks the model for a property transformers 5 deprecates; nothing the user can act on.
-            warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
-                                    category=FutureWarning)
+            warnings.filterwarnings(
+                "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
+            )
             model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
         model = model if trainable else model.merge_and_unload()
     else:
         if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
-            raise FileNotFoundError(f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train them "
-                                    f"as its metrics.json records (`python -m absa.src.train --like {folder} "
-                                    "--output_dir NEW`; absa/models/fast: `make train-fast`)")
+            raise FileNotFoundError(
+                f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train them "
+                f"as its metrics.json records (`python -m absa.src.train --like {folder} "
+                "--output_dir NEW`; absa/models/fast: `make train-fast`)"
+            )
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config
 
@@ -172,6 +222,5 @@ def weights_fingerprint(folder: str | Path) -> str:
     for path in files:
         digest.update(path.name.encode())
         with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            hashlib.file_digest(handle, lambda: digest)  # goes on updating the one digest
     return digest.hexdigest()[:12]

@@ -14,33 +14,42 @@ from another model than the seeds already in the ledger.
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from transformers import HfArgumentParser
 
-from absa.src.ablation import ABLATION_DIR, SCORE_COLUMNS, label, read_ledger, summarize, teacher_experiments
-from absa.src.data import ALL, PACKAGE_DIR, write_json
-from absa.src.ensemble import best_cell
-from absa.src.report import promoted_summary, write_model_card
+from absa.src.ablation.ledger import ABLATION_DIR, SCORE_COLUMNS, read_ledger
+from absa.src.ablation.runner import teacher_experiments
+from absa.src.ablation.selection import MIN_SEEDS, best_cell, label, summarize
+from absa.src.config import parse_arguments
+from absa.src.data import ALL, PACKAGE_DIR
+from absa.src.model_card import write_model_card
+from absa.src.records import RunRecord
 
 
 @dataclass
 class PromoteArguments:
-    dataset: str = "semeval14_laptops"
+    """Which benchmark's best configuration to promote, and from where to where."""
+
+    dataset: str = field(default="semeval14_laptops", metadata={"help": "benchmark, or 'all' for the general model"})
     backbone: str | None = field(default=None, metadata={"help": "only this backbone (default: any)"})
-    min_seeds: int = field(default=3, metadata={"help": "only configurations with at least this many seeds"})
-    ledger: str = str(ABLATION_DIR / "results.csv")
-    grid: str = field(default=str(ABLATION_DIR / "grid.yaml"), metadata={
-        "help": "the ablation grid: a folder its experiments distil from is never replaced"})
+    min_seeds: int = field(default=MIN_SEEDS, metadata={"help": "only configurations with at least this many seeds"})
+    ledger: str = field(default=str(ABLATION_DIR / "results.csv"), metadata={"help": "the ablation ledger"})
+    grid: str = field(
+        default=str(ABLATION_DIR / "grid.yaml"),
+        metadata={"help": "the ablation grid: a folder its experiments distil from is never replaced"},
+    )
     runs_dir: str = field(default=str(ABLATION_DIR / "runs"), metadata={"help": "the runner's model folders"})
-    models_dir: str = str(PACKAGE_DIR / "models")
+    models_dir: str = field(default=str(PACKAGE_DIR / "models"), metadata={"help": "where exported models live"})
     name: str | None = field(default=None, metadata={"help": "folder name (default: the dataset; 'general' for all)"})
     overwrite: bool = field(default=False, metadata={"help": "replace an existing absa/models/<name>"})
+
+    def __post_init__(self) -> None:
+        if self.min_seeds < 1:
+            raise ValueError(f"min_seeds must be >= 1, not {self.min_seeds!r}")
 
 
 def promote(args: PromoteArguments) -> Path:
@@ -50,34 +59,42 @@ def promote(args: PromoteArguments) -> Path:
     source = Path(args.runs_dir) / chosen["run_id"]
     target = Path(args.models_dir) / (args.name or ("general" if args.dataset == ALL else args.dataset))
     if not (source / "metrics.json").exists():
-        raise FileNotFoundError(f"run folder {source} not found; the runner keeps it under its runs_dir "
-                                "(git-ignored), so re-run that configuration with python -m absa.src.ablation")
+        raise FileNotFoundError(
+            f"run folder {source} not found; the runner keeps it under its runs_dir "
+            "(git-ignored), so re-run that configuration with python -m absa.src.ablation"
+        )
     if target.is_symlink() or (target.exists() and not args.overwrite):
         raise FileExistsError(f"{target} exists; pass --overwrite to replace it")
     distilling = []
     if target.exists() and Path(args.grid).exists():
         distilling = teacher_experiments(yaml.safe_load(Path(args.grid).read_text()), target)
     if distilling:
-        raise FileExistsError(f"{target} is the teacher of grid experiment(s) {distilling}: replacing it would change "
-                              "what their next seeds learn from, unlike the seeds already in the ledger. Promote "
-                              "under another --name, or move the teacher to a folder of its own and name that in "
-                              f"{args.grid} (those experiments then get new run ids and run again)")
+        raise FileExistsError(
+            f"{target} is the teacher of grid experiment(s) {distilling}: replacing it would change "
+            "what their next seeds learn from, unlike the seeds already in the ledger. Promote "
+            "under another --name, or move the teacher to a folder of its own and name that in "
+            f"{args.grid} (those experiments then get new run ids and run again)"
+        )
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("checkpoint*"))
 
     summary = summarize(cell).iloc[0]
-    metrics = json.loads((target / "metrics.json").read_text())
-    metrics["promoted"] = {
-        "run_id": chosen["run_id"], "experiment": chosen["experiment"], "configuration": label(summary),
+    record = RunRecord.load(target)
+    record.promoted = {
+        "run_id": chosen["run_id"],
+        "experiment": chosen["experiment"],
+        "configuration": label(summary),
         "selected_by": f"best mean validation PN-F1 among configurations with {args.min_seeds}+ seeds, "
-                       "then the seed with the best validation PN-F1",
+        "then the seed with the best validation PN-F1",
         "seeds": [int(s) for s in cell["seed"]],
-        "configuration_scores_percent": {c: {"mean": round(float(summary[f"{c}_mean"]), 2),
-                                             "std": _rounded_or_none(summary[f"{c}_std"])} for c in SCORE_COLUMNS},
+        "configuration_scores_percent": {
+            c: {"mean": round(float(summary[f"{c}_mean"]), 2), "std": _rounded_or_none(summary[f"{c}_std"])}
+            for c in SCORE_COLUMNS
+        },
     }
-    write_json(target / "metrics.json", metrics)
-    write_model_card(target, metrics, note=f"`{target.name}` is {promoted_summary(metrics['promoted'])}")
+    record.save(target)
+    write_model_card(target, record)
     return target
 
 
@@ -87,9 +104,9 @@ def _rounded_or_none(value: float) -> float | None:
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(PromoteArguments).parse_args_into_dataclasses()
+    args = parse_arguments(PromoteArguments)
     target = promote(args)
-    promoted = json.loads((target / "metrics.json").read_text())["promoted"]
+    promoted = RunRecord.load(target).promoted
     print(f"{promoted['configuration']} ({promoted['experiment']}), run {promoted['run_id']} -> {target}")
 
 

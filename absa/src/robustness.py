@@ -23,19 +23,40 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from transformers import HfArgumentParser
 
-from absa.src.data import NEGATIVE, PACKAGE_DIR, POSITIVE, load_benchmark, upsert_json_entry
+from absa.src.config import parse_arguments
+from absa.src.data import NEGATIVE, PACKAGE_DIR, POSITIVE, load_benchmark
+from absa.src.files import upsert_json_entry
 from absa.src.modeling import weights_fingerprint
 from absa.src.predict import Predictor
 
 OPPOSITE_WORD = {POSITIVE: ["terrible", "awful", "disappointing"], NEGATIVE: ["excellent", "great", "wonderful"]}
-_PAIRS = [("great", "terrible"), ("good", "bad"), ("excellent", "awful"), ("delicious", "bland"),
-          ("friendly", "rude"), ("fast", "slow"), ("best", "worst"), ("amazing", "horrible"), ("fresh", "stale"),
-          ("love", "hate"), ("loved", "hated"), ("nice", "nasty"), ("wonderful", "dreadful"), ("perfect", "poor"),
-          ("attentive", "inattentive"), ("reliable", "unreliable"), ("easy", "difficult"), ("tasty", "tasteless"),
-          ("lovely", "unpleasant"), ("helpful", "unhelpful"), ("beautiful", "ugly"), ("happy", "unhappy"),
-          ("comfortable", "uncomfortable"), ("impressive", "unimpressive")]
+_PAIRS = [
+    ("great", "terrible"),
+    ("good", "bad"),
+    ("excellent", "awful"),
+    ("delicious", "bland"),
+    ("friendly", "rude"),
+    ("fast", "slow"),
+    ("best", "worst"),
+    ("amazing", "horrible"),
+    ("fresh", "stale"),
+    ("love", "hate"),
+    ("loved", "hated"),
+    ("nice", "nasty"),
+    ("wonderful", "dreadful"),
+    ("perfect", "poor"),
+    ("attentive", "inattentive"),
+    ("reliable", "unreliable"),
+    ("easy", "difficult"),
+    ("tasty", "tasteless"),
+    ("lovely", "unpleasant"),
+    ("helpful", "unhelpful"),
+    ("beautiful", "ugly"),
+    ("happy", "unhappy"),
+    ("comfortable", "uncomfortable"),
+    ("impressive", "unimpressive"),
+]
 ANTONYMS = {**dict(_PAIRS), **{b: a for a, b in _PAIRS}}
 POLARITY = {**{a: POSITIVE for a, _ in _PAIRS}, **{b: NEGATIVE for _, b in _PAIRS}}
 LEXICON = re.compile(r"\b(" + "|".join(sorted(ANTONYMS, key=len, reverse=True)) + r")\b", re.I)
@@ -56,8 +77,9 @@ def add_opposite(test: pd.DataFrame, pool: list[str], seed: int = 0) -> pd.DataF
             continue
         other, word = others[rng.integers(len(others))], rng.choice(OPPOSITE_WORD[row.label])
         text = f"{row.text.rstrip(' .!?')}, but the {other} was {word}."
-        rows.append({"original": row.text, "text": text, "aspect": row.aspect, "label": row.label,
-                     "expected": row.label})
+        rows.append(
+            {"original": row.text, "text": text, "aspect": row.aspect, "label": row.label, "expected": row.label}
+        )
     return pd.DataFrame(rows)
 
 
@@ -74,8 +96,15 @@ def flip_target(test: pd.DataFrame) -> pd.DataFrame:
         antonym = ANTONYMS[word.lower()]
         antonym = antonym.capitalize() if word[0].isupper() else antonym
         text = LEXICON.sub(antonym, row.text, count=1)
-        rows.append({"original": row.text, "text": text, "aspect": row.aspect, "label": row.label,
-                     "expected": POSITIVE if row.label == NEGATIVE else NEGATIVE})
+        rows.append(
+            {
+                "original": row.text,
+                "text": text,
+                "aspect": row.aspect,
+                "label": row.label,
+                "expected": POSITIVE if row.label == NEGATIVE else NEGATIVE,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -87,21 +116,28 @@ def score_probe(predictor: Predictor, probe: pd.DataFrame) -> dict:
     after = predictor.predict(probe["text"].tolist(), probe["aspect"].tolist())
     correct_before = before == probe["label"].to_numpy()
     correct_after = after == probe["expected"].to_numpy()
-    return {"rows": int(len(probe)),
-            "accuracy_original": round(100 * float(correct_before.mean()), 2),
-            "accuracy_perturbed": round(100 * float(correct_after.mean()), 2),
-            "broken_share": round(100 * float((correct_before & ~correct_after).sum() / max(correct_before.sum(), 1)),
-                                  2)}
+    return {
+        "rows": int(len(probe)),
+        "accuracy_original": round(100 * float(correct_before.mean()), 2),
+        "accuracy_perturbed": round(100 * float(correct_after.mean()), 2),
+        "broken_share": round(100 * float((correct_before & ~correct_after).sum() / max(correct_before.sum(), 1)), 2),
+    }
 
 
 @dataclass
 class RobustnessArguments:
+    """Which model to probe on which benchmark's test set, and where the scores go."""
+
     model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
-    dataset: str = "semeval14_restaurants"
-    data_dir: str | None = None
+    dataset: str = field(default="semeval14_restaurants", metadata={"help": "benchmark whose test set is probed"})
+    data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
     limit: int | None = field(default=None, metadata={"help": "probe only the first N test rows (smoke runs)"})
-    seed: int = 0
-    output: str = str(PACKAGE_DIR / "reports" / "robustness.json")
+    seed: int = field(default=0, metadata={"help": "seeds which other aspect add_opposite appends"})
+    output: str = field(default=str(PACKAGE_DIR / "reports" / "robustness.json"), metadata={"help": "JSON list"})
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be >= 1, not {self.limit!r}")
 
 
 def run(args: RobustnessArguments) -> dict:
@@ -109,16 +145,22 @@ def run(args: RobustnessArguments) -> dict:
     test, train = splits["test"].to_pandas(), splits["train"].to_pandas()
     test = test.head(args.limit) if args.limit else test
     predictor = Predictor(args.model)
-    entry = {"model": Path(args.model).resolve().name, "weights_fingerprint": weights_fingerprint(args.model),
-             "dataset": args.dataset, "test_rows": len(test),
-             "probes": {"add_opposite": score_probe(predictor, add_opposite(test, frequent_aspects(train), args.seed)),
-                        "flip_target": score_probe(predictor, flip_target(test))}}
+    entry = {
+        "model": Path(args.model).resolve().name,
+        "weights_fingerprint": weights_fingerprint(args.model),
+        "dataset": args.dataset,
+        "test_rows": len(test),
+        "probes": {
+            "add_opposite": score_probe(predictor, add_opposite(test, frequent_aspects(train), args.seed)),
+            "flip_target": score_probe(predictor, flip_target(test)),
+        },
+    }
     upsert_json_entry(args.output, entry, keys=("model", "dataset"))
     return entry
 
 
 def main() -> None:
-    (args,) = HfArgumentParser(RobustnessArguments).parse_args_into_dataclasses()
+    args = parse_arguments(RobustnessArguments)
     entry = run(args)
     for name, probe in entry["probes"].items():
         print(f"{name}: {probe}")

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from conftest import REPO, SHARED_DATA
 from absa.src.evaluation import EvaluationArguments, evaluate
+from conftest import REPO, SHARED_DATA
 
 DEFAULT = REPO / "absa" / "models" / "default"
 
@@ -24,8 +24,9 @@ def test_default_model_reproduces_its_test_score(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(f"{test_csv} missing: CI must run with ../shared beside the checkout")
         pytest.skip("benchmark data not beside the checkout")
-    measured = evaluate(EvaluationArguments(model=str(DEFAULT), test=str(test_csv),
-                                            output=str(tmp_path / "results.csv")))
+    measured = evaluate(
+        EvaluationArguments(model=str(DEFAULT), test=str(test_csv), output=str(tmp_path / "results.csv"))
+    )
     assert measured["n"] == recorded["test"]["n"]
     assert abs(100 * measured["pn_macro_f1"] - 100 * recorded["test"]["pn_macro_f1"]) <= 0.5
     assert measured["pn_macro_f1"] >= 0.87  # the bar the default model has to clear
