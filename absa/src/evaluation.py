@@ -21,7 +21,7 @@ from absa.src.config import parse_arguments
 from absa.src.data import PACKAGE_DIR, DataValidationError, read_frame
 from absa.src.files import write_atomically, write_json
 from absa.src.metrics import classification_metrics, format_report
-from absa.src.predict import Predictor
+from absa.src.predict import Predictor, find_aspect
 
 
 @dataclass
@@ -51,28 +51,53 @@ def metrics_path(output: Path) -> Path:
     return output.with_name(output.stem + ".metrics.json")
 
 
-def evaluate(args: EvaluationArguments) -> dict | None:
-    """Run the evaluation; returns the metrics (None without gold labels). Raises on bad input."""
-    frame = read_frame(args.test, require_labels=False)
+def check_output(output: Path) -> None:
+    """Refuse, before any work, an output path that cannot be written as a file."""
+    if output.is_dir():
+        raise ValueError(f"--output {output} is a directory; give a file name, e.g. {output / 'predictions.csv'}")
+    for parent in output.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"--output {output}: {parent} is a file, not a directory")
+
+
+def load_predictor(args: EvaluationArguments) -> Predictor:
+    """The model folder's Predictor; a folder that cannot be loaded is an input error naming it."""
     model_dir = Path(args.model)
     if not model_dir.is_dir():
         raise FileNotFoundError(f"{model_dir}: no such model folder")
-    predictor = Predictor(model_dir, batch_size=args.batch_size, bf16=args.bf16, quantize=args.quantize)
+    try:
+        return Predictor(model_dir, batch_size=args.batch_size, bf16=args.bf16, quantize=args.quantize)
+    except (FileNotFoundError, ValueError):
+        raise
+    except Exception as err:  # a damaged weight file, a config without a field, ...
+        raise ValueError(f"{model_dir}: cannot load the model folder ({type(err).__name__}: {err})") from None
+
+
+def evaluate(args: EvaluationArguments) -> dict | None:
+    """Run the evaluation; returns the metrics (None without gold labels). Raises on bad input."""
+    output = Path(args.output)
+    check_output(output)
+    frame = read_frame(args.test, require_labels=False)
+    predictor = load_predictor(args)
 
     start = time.time()
-    predictions = predictor.predict(frame["text"].tolist(), frame["aspect"].tolist(), progress=True)
+    starts = frame["start"].tolist() if "start" in frame.columns else None
+    predictions = predictor.predict(frame["text"].tolist(), frame["aspect"].tolist(), progress=True, starts=starts)
     seconds = time.time() - start
 
-    output = Path(args.output)
     results = pd.DataFrame({"text": frame["text"], "aspect": frame["aspect"], "label": predictions})
     write_atomically(output, lambda tmp: results.to_csv(tmp, index=False))
     print(f"wrote {len(results)} predictions to {output} ({len(results) / seconds:.0f} rows/s)")
+    absent = sum(find_aspect(text, aspect) is None for text, aspect in zip(frame["text"], frame["aspect"]))
+    if absent:
+        print(f"{absent} row(s) name an aspect that does not occur in their text: their sentiment is a guess")
     if "label" not in frame.columns:
+        metrics_path(output).unlink(missing_ok=True)  # a labelled run's scores would not describe these results
         return None
 
     metrics = classification_metrics(frame["label"].to_numpy(), predictions)
     metrics.update(
-        model=str(model_dir.resolve()),
+        model=str(Path(args.model).resolve()),
         test=str(Path(args.test).resolve()),
         predict_seconds=round(seconds, 2),
         rows_per_second=round(len(results) / seconds, 1),

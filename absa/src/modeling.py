@@ -81,9 +81,11 @@ def encode_pairs(
     aspects: list[str],
     max_length: int = 128,
     input_format: str = "pair",
+    truncation: bool = True,
     **kwargs,
 ) -> dict:
-    """Encode (text, aspect) as a sentence pair; only the text is truncated, never the aspect.
+    """Encode (text, aspect) as a sentence pair; only the text is truncated (to ``max_length`` tokens in all), never
+    the aspect; ``truncation=False`` keeps every token, to measure.
 
     ``input_format="marked"`` also marks the aspect inside the text (``mark_aspect``), so the model sees where it is.
     """
@@ -92,6 +94,8 @@ def encode_pairs(
     texts = list(texts)
     if input_format == "marked":
         texts = [mark_aspect(text, aspect) for text, aspect in zip(texts, aspects)]
+    if not truncation:
+        return tokenizer(texts, list(aspects), **kwargs)
     return tokenizer(texts, list(aspects), truncation="only_first", max_length=max_length, **kwargs)
 
 
@@ -166,13 +170,23 @@ def name_base_by_hub_id(folder: str | os.PathLike, backbone: str) -> None:
 
 
 def read_absa_config(folder: str | os.PathLike) -> dict:
+    """A model folder's ``absa_config.json``; a missing file or field is an error naming the folder."""
     path = Path(folder) / ABSA_CONFIG
     if not path.exists():
         raise FileNotFoundError(
             f"{folder}: not a model folder ({ABSA_CONFIG} missing); train one with "
             "`python -m absa.src.train` or pass --model with an exported folder"
         )
-    return json.loads(path.read_text())
+    try:
+        config = json.loads(path.read_text())
+    except ValueError as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    missing = [key for key in ("backbone", "regime") if key not in config]
+    if missing:
+        raise ValueError(
+            f"{path}: missing {', '.join(missing)} (a model folder's config names its backbone and regime)"
+        )
+    return config
 
 
 def load_model_folder(

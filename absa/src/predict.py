@@ -1,8 +1,14 @@
-"""Predictor: load a model folder once, predict (text, aspect) pairs in length-sorted batches, probabilities out."""
+"""Predictor: load a model folder once, predict (text, aspect) pairs in length-sorted batches, probabilities out.
+
+A text longer than the model's window is never cut blindly: the model reads the sentences around the aspect's
+mention that fit (see ``context_window``).
+"""
 
 from __future__ import annotations
 
+import bisect
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -11,8 +17,79 @@ from torch.ao import quantization
 from tqdm.auto import tqdm
 from transformers import DataCollatorWithPadding
 
-from absa.src.data import LABELS
+from absa.src.data import LABELS, PACKAGE_DIR
 from absa.src.modeling import encode_pairs, load_model_folder, use_bf16
+
+DEFAULT_MODEL = PACKAGE_DIR / "models" / "default"
+# The fewest text tokens an aspect must leave room for in the model's window.
+MIN_CONTEXT_TOKENS = 16
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class AspectTooLong(ValueError):
+    """An aspect that leaves the model too little room for its text."""
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the text's sentences (split after . ! ? and at line breaks)."""
+    spans, start = [], 0
+    for match in SENTENCE_END.finditer(text):
+        if match.start() > start:
+            spans.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans or [(0, len(text))]
+
+
+def find_aspect(text: str, aspect: str, start: int | None = None) -> tuple[int, int] | None:
+    """The aspect's character span in the text: at ``start`` when the text holds it there, else its first mention
+    (case-insensitive); None when the text does not mention it."""
+    if start is not None and start >= 0 and text[start : start + len(aspect)].lower() == aspect.lower():
+        return start, start + len(aspect)
+    found = text.lower().find(aspect.lower())
+    return None if found < 0 else (found, found + len(aspect))
+
+
+def context_window(tokenizer, text: str, aspect: str, max_length: int, start: int | None = None) -> str:
+    """The part of ``text`` the model reads for ``aspect``: all of it when (text, aspect) fits in ``max_length``
+    tokens; else the sentence that mentions the aspect and as many neighbouring sentences as fit, nearest first;
+    when that sentence alone is too long, a window of tokens centred on the mention. A text that does not mention
+    the aspect keeps its beginning. Raises ``AspectTooLong`` when the aspect leaves fewer than
+    ``MIN_CONTEXT_TOKENS`` tokens for the text."""
+    aspect_tokens = len(tokenizer(aspect, add_special_tokens=False)["input_ids"])
+    budget = max_length - tokenizer.num_special_tokens_to_add(pair=True) - aspect_tokens
+    if budget < MIN_CONTEXT_TOKENS:
+        allowed = aspect_tokens + budget - MIN_CONTEXT_TOKENS
+        raise AspectTooLong(
+            f"an aspect of {aspect_tokens} tokens ({aspect[:40]!r}...): at most {allowed} fit the model's window"
+        )
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+    if len(offsets) <= budget:
+        return text
+    starts = [begin for begin, _ in offsets]
+
+    def tokens(first: int, last: int) -> int:  # tokens that start within sentences first..last
+        return bisect.bisect_left(starts, spans[last][1]) - bisect.bisect_left(starts, spans[first][0])
+
+    span = find_aspect(text, aspect, start)
+    spans = sentence_spans(text)
+    if span is None:
+        return text[: offsets[budget - 1][1]]
+    home = max(i for i, (begin, _) in enumerate(spans) if begin <= span[0])
+    if tokens(home, home) <= budget:
+        first = last = home
+        grown = True
+        while grown:
+            grown = False
+            for candidate in (first - 1, last + 1):  # the sentence before, then the one after
+                lo, hi = min(first, candidate), max(last, candidate)
+                if 0 <= candidate < len(spans) and tokens(lo, hi) <= budget:
+                    first, last, grown = lo, hi, True
+        return text[spans[first][0] : spans[last][1]]
+    mention = bisect.bisect_right(starts, span[0]) - 1
+    low = min(max(0, mention - budget // 2), len(offsets) - budget)
+    return text[offsets[low][0] : offsets[low + budget - 1][1]]
 
 
 def use_int8(setting: str, device: torch.device, bf16: bool) -> bool:
@@ -34,7 +111,7 @@ class Predictor:
 
     def __init__(
         self,
-        model_dir: str | os.PathLike,
+        model_dir: str | os.PathLike = DEFAULT_MODEL,
         batch_size: int = 64,
         bf16: str = "auto",
         quantize: str = "no",
@@ -63,21 +140,48 @@ class Predictor:
         self._collate = DataCollatorWithPadding(self.tokenizer)
 
     @torch.inference_mode()
-    def predict_proba(self, texts: Sequence[str], aspects: Sequence[str], progress: bool = False) -> np.ndarray:
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        aspects: Sequence[str],
+        progress: bool = False,
+        starts: Sequence[int | None] | None = None,
+    ) -> np.ndarray:
         """Class probabilities, shape (n, 3), in input order.
 
-        Pairs are tokenized once, sorted by length and batched so that little padding is computed.
+        Pairs are tokenized once, sorted by length and batched so that little padding is computed. A pair longer
+        than the model's window reads the context around the aspect's mention (``context_window``; ``starts``, the
+        mentions' character offsets, pick among repeated mentions). Raises ``AspectTooLong`` for an aspect that
+        leaves no room for its text.
         """
-        if len(texts) != len(aspects):
-            raise ValueError(f"{len(texts)} texts but {len(aspects)} aspects")
+        if len(texts) != len(aspects) or (starts is not None and len(starts) != len(texts)):
+            raise ValueError(
+                f"{len(texts)} texts but {len(aspects)} aspects"
+                + (f" and {len(starts)} starts" if starts is not None else "")
+            )
         if len(texts) == 0:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        encoded = encode_pairs(self.tokenizer, list(texts), list(aspects), self.max_length, self.input_format)
+        texts, aspects = list(texts), list(aspects)
+        encoded = encode_pairs(self.tokenizer, texts, aspects, self.max_length, self.input_format, truncation=False)
+        too_long = [i for i, ids in enumerate(encoded["input_ids"]) if len(ids) > self.max_length]
+        if too_long:
+            windows = [
+                context_window(
+                    self.tokenizer, texts[i], aspects[i], self.max_length, starts[i] if starts is not None else None
+                )
+                for i in too_long
+            ]
+            again = encode_pairs(
+                self.tokenizer, windows, [aspects[i] for i in too_long], self.max_length, self.input_format
+            )
+            for key in encoded:
+                for j, i in enumerate(too_long):
+                    encoded[key][i] = again[key][j]
         lengths = np.array([len(ids) for ids in encoded["input_ids"]])
         order = np.argsort(-lengths, kind="stable")
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
-        starts = range(0, len(order), self.batch_size)
-        for start in tqdm(starts, desc="predicting", unit="batch", disable=not progress):
+        starts_of_batches = range(0, len(order), self.batch_size)
+        for start in tqdm(starts_of_batches, desc="predicting", unit="batch", disable=not progress):
             index = order[start : start + self.batch_size]
             batch = self._collate([{k: encoded[k][i] for k in encoded} for i in index])
             batch = {k: v.to(self.device) for k, v in batch.items()}
@@ -85,6 +189,12 @@ class Predictor:
             probs[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return probs
 
-    def predict(self, texts: Sequence[str], aspects: Sequence[str], progress: bool = False) -> np.ndarray:
+    def predict(
+        self,
+        texts: Sequence[str],
+        aspects: Sequence[str],
+        progress: bool = False,
+        starts: Sequence[int | None] | None = None,
+    ) -> np.ndarray:
         """Predicted label ids (0 = negative, 1 = neutral, 2 = positive), in input order."""
-        return self.predict_proba(texts, aspects, progress).argmax(axis=1)
+        return self.predict_proba(texts, aspects, progress, starts).argmax(axis=1)
