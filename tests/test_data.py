@@ -131,6 +131,12 @@ def test_link_benchmarks(synthetic_dataset, tmp_path):
     assert (tmp_path / "linked" / "synthetic" / "train.csv").exists()
     assert (tmp_path / "linked" / "test.csv").resolve() == (synthetic_dataset / "test.csv").resolve()
     assert len(made) == 2
+    source = tmp_path / "source"
+    (source / "e2e" / "rest14").mkdir(parents=True)
+    (source / "b").mkdir()
+    (source / "b" / "train.csv").write_text("text,aspect,label\nGood food,food,2\n")
+    made = link_benchmarks(source, tmp_path / "with_e2e", default_test="b")
+    assert sorted(p.name for p in made) == ["b", "e2e"] and (tmp_path / "with_e2e" / "e2e" / "rest14").is_dir()
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "mams").exists(), reason="benchmark data not beside the checkout")
@@ -263,3 +269,42 @@ def test_augmentation_touches_the_training_split_only(synthetic_dataset):
     assert augment_training_rows(splits, "none")[0] is splits
     with pytest.raises(ValueError, match="augment must be one of"):
         augment_training_rows(splits, "mixup")
+
+
+def test_end_to_end_files_are_read_and_checked(tmp_path):
+    import json
+
+    from absa.src.data import load_e2e, read_e2e
+
+    good = [
+        {"text": "The staff was rude.", "aspects": [{"term": "staff", "start": 4, "end": 9, "label": 0}]},
+        {"text": "We went on Monday.", "aspects": []},
+    ]
+    folder = tmp_path / "e2e" / "tiny"
+    folder.mkdir(parents=True)
+    for split in ("train", "validation", "test"):
+        (folder / f"{split}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in good))
+    assert load_e2e("tiny", tmp_path)["test"] == good  # a sentence without aspects stays
+    bad = [
+        {"text": "The staff was rude.", "aspects": [{"term": "staff", "start": 5, "end": 10, "label": 0}]},
+        {"text": "Fine food.", "aspects": [{"term": "food", "start": 5, "end": 9, "label": 7}]},
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in bad) + "not json\n")
+    with pytest.raises(DataValidationError) as error:
+        read_e2e(path)
+    message = str(error.value)
+    assert "line 1: offsets 5:10 do not hold 'staff'" in message and "line 2: unknown label 7" in message
+    assert "line 3" in message
+    with pytest.raises(DataValidationError, match="file not found"):
+        read_e2e(tmp_path / "none.jsonl")
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "e2e").exists(), reason="benchmark data not beside the checkout")
+def test_the_shared_end_to_end_sets_read_cleanly():
+    from absa.src.data import E2E_BENCHMARKS, load_e2e
+
+    for name in E2E_BENCHMARKS:
+        splits = load_e2e(name, SHARED_DATA)
+        assert [len(splits[s]) for s in ("validation", "test")] == [304, 800]
+        assert any(not sentence["aspects"] for sentence in splits["test"])  # sentences with no aspect are kept

@@ -1,4 +1,4 @@
-"""CSV -> validated Hugging Face datasets, label coding and the grouped validation split.
+"""Files -> validated datasets: (text, aspect) CSVs and end-to-end JSONL, label coding, the grouped validation split.
 
 File format: ``text,aspect,label`` with optional ``start,end`` aspect offsets; other columns are ignored.
 Labels are 0 = Negative, 1 = Neutral, 2 = Positive, or those words in any case.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import logging
 import os
 from pathlib import Path
@@ -282,6 +283,54 @@ def load_all_benchmarks(
     return DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in splits.items()}), counts
 
 
+E2E = "e2e"  # the end-to-end sets: a sentence with all of its aspects, one JSON object a line
+E2E_BENCHMARKS = ("rest14", "laptop14")
+
+
+def read_e2e(path: str | os.PathLike) -> list[dict]:
+    """Read and validate one end-to-end JSONL file: ``{"text": ..., "aspects": [{"term", "start", "end",
+    "label"}]}`` a line, the offsets pointing at the term in the text. Raises DataValidationError naming the lines
+    that are not so; a sentence with no aspect is a valid sentence."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(f"{path}: file not found")
+    sentences, problems = [], []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, aspects = row["text"], row["aspects"]
+                if not isinstance(text, str) or not text.strip() or not isinstance(aspects, list):
+                    raise ValueError("text must be a non-empty string and aspects a list")
+                for aspect in aspects:
+                    start, end, label = aspect["start"], aspect["end"], aspect["label"]
+                    if text[start:end] != aspect["term"] or not 0 <= start < end <= len(text):
+                        raise ValueError(f"offsets {start}:{end} do not hold {aspect['term']!r}")
+                    if label not in (NEGATIVE, NEUTRAL, POSITIVE):
+                        raise ValueError(f"unknown label {label!r}")
+            except (ValueError, KeyError, TypeError) as err:
+                problems.append(f"line {number}: {err}")
+                continue
+            sentences.append({"text": text, "aspects": aspects})
+    if problems:
+        raise DataValidationError(
+            f"{path}: "
+            + "; ".join(problems[:_SHOWN_ROWS])
+            + (f" and {len(problems) - _SHOWN_ROWS} more" if len(problems) > _SHOWN_ROWS else "")
+        )
+    if not sentences:
+        raise DataValidationError(f"{path}: no sentences")
+    return sentences
+
+
+def load_e2e(name: str, root: str | os.PathLike | None = None) -> dict[str, list[dict]]:
+    """The train, validation and test sentences of ``<data dir>/e2e/<name>/``."""
+    folder = data_dir(root) / E2E / name
+    return {split: read_e2e(folder / f"{split}.jsonl") for split in ("train", "validation", "test")}
+
+
 def link_benchmarks(
     source: str | os.PathLike, target: str | os.PathLike | None = None, default_test: str = "semeval14_restaurants"
 ) -> list[Path]:
@@ -294,6 +343,8 @@ def link_benchmarks(
         raise DataValidationError(f"{source}: no such data folder")
     target.mkdir(parents=True, exist_ok=True)
     pairs = [(p, target / p.name) for p in sorted(source.iterdir()) if (p / "train.csv").exists()]
+    if (source / E2E).is_dir():
+        pairs.append((source / E2E, target / E2E))
     if (source / default_test / "test.csv").exists():
         pairs.append((source / default_test / "test.csv", target / "test.csv"))
     made = []

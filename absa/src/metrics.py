@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-from absa.src.data import LABELS, NEGATIVE, POSITIVE
+from absa.src.data import LABELS, NEGATIVE, NEUTRAL, POSITIVE
 
 
 def pn_macro_f1(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
@@ -60,3 +61,54 @@ def format_report(metrics: dict) -> str:
     lines += ["", "confusion matrix (rows = gold, columns = predicted; " + "/".join(LABELS) + ")"]
     lines += ["  " + " ".join(f"{v:>6d}" for v in row) for row in metrics["confusion_matrix"]]
     return "\n".join(lines)
+
+
+def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> tuple[pd.DataFrame, float]:
+    """Confidence bins (equal width from 1/3, the least a 3-class argmax can have, to 1) with their rows, mean
+    confidence and accuracy, and the expected calibration error in percent: the rows-weighted mean gap between a
+    bin's confidence and its accuracy (Guo et al., 2017)."""
+    frame = pd.DataFrame({"confidence": np.asarray(confidence, dtype=float), "correct": np.asarray(correct)})
+    edges = np.linspace(1 / len(LABELS), 1.0, bins + 1)
+    binned = pd.cut(frame["confidence"], edges, include_lowest=True)
+    table = frame.groupby(binned, observed=True).agg(
+        rows=("correct", "size"), confidence=("confidence", "mean"), accuracy=("correct", "mean")
+    )
+    ece = float((table["rows"] * (table["confidence"] - table["accuracy"]).abs()).sum() / len(frame))
+    return table, 100 * ece
+
+
+def _precision_recall_f1(true_positives: int, predicted: int, gold: int) -> dict:
+    precision = true_positives / predicted if predicted else 0.0
+    recall = true_positives / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_positives": true_positives,
+        "predicted": predicted,
+        "gold": gold,
+    }
+
+
+def span_metrics(gold: Sequence[Sequence[tuple]], predicted: Sequence[Sequence[tuple]]) -> dict:
+    """End-to-end ABSA scores, micro-averaged over sentences. Each sentence is a list of (start, end, label)
+    aspects. ``extraction``: exact spans, whatever the label; ``e2e``: exact span and label (the benchmark's
+    metric); ``pn``: the same counting only Negative and Positive aspects, gold and predicted."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} predicted")
+    counts = {name: [0, 0, 0] for name in ("extraction", "e2e", "pn")}  # true positives, predicted, gold
+    for gold_aspects, predicted_aspects in zip(gold, predicted):
+        views = {
+            "extraction": ({(s, e) for s, e, _ in gold_aspects}, {(s, e) for s, e, _ in predicted_aspects}),
+            "e2e": (set(map(tuple, gold_aspects)), set(map(tuple, predicted_aspects))),
+            "pn": (
+                {tuple(a) for a in gold_aspects if a[2] != NEUTRAL},
+                {tuple(a) for a in predicted_aspects if a[2] != NEUTRAL},
+            ),
+        }
+        for name, (gold_set, predicted_set) in views.items():
+            counts[name][0] += len(gold_set & predicted_set)
+            counts[name][1] += len(predicted_set)
+            counts[name][2] += len(gold_set)
+    return {name: _precision_recall_f1(*values) for name, values in counts.items()}
