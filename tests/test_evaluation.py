@@ -133,3 +133,18 @@ def test_the_default_model_path_does_not_depend_on_the_working_directory():
     from absa.src.predict import DEFAULT_MODEL
 
     assert DEFAULT_MODEL.is_absolute() and (DEFAULT_MODEL / "absa_config.json").exists()
+
+
+def test_probabilities_are_written_beside_the_labels_when_asked(tiny_model, csv_file, tmp_path):
+    from absa.src.predict import Predictor
+
+    folder, _ = tiny_model
+    test = csv_file("text,aspect\nGreat pasta,pasta\nAwful decor,decor\n", "plain.csv")
+    done = run_cli("--model", folder, "--test", test, "--output", tmp_path / "p.csv", "--probabilities")
+    assert done.returncode == 0, done.stderr
+    results = pd.read_csv(tmp_path / "p.csv")
+    assert list(results.columns) == ["text", "aspect", "label", "p_negative", "p_neutral", "p_positive"]
+    probs = results[["p_negative", "p_neutral", "p_positive"]].to_numpy()
+    assert probs.sum(axis=1) == pytest.approx([1.0, 1.0], abs=1e-5) and (probs.argmax(1) == results["label"]).all()
+    expected = Predictor(folder).predict_proba(["Great pasta", "Awful decor"], ["pasta", "decor"])
+    assert probs == pytest.approx(expected, abs=1e-5)

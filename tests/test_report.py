@@ -315,3 +315,17 @@ def test_robustness_of_ablation_runs_is_summarised_over_each_experiments_seeds(w
     (tmp_path / "probe.json").write_text(json.dumps([{"model": "exported", "dataset": "d", "probes": probe(1.0)}]))
     with pytest.raises(ValueError, match="not runs of the ledger"):
         robustness_by_experiment_block(tmp_path, "probe.json", ledger)
+
+
+def test_calibration_table_shows_each_calibrated_model(tiny_model, tmp_path):
+    from absa.src.report import calibration_table
+
+    folder, _ = tiny_model
+    metrics = json.loads((folder / "metrics.json").read_text())
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "metrics.json").write_text(json.dumps(metrics))
+    assert "python -m absa.src.calibration" in calibration_table(tmp_path)  # none calibrated yet
+    metrics["calibration"] = {"temperature": 1.8765, "validation": {"ece_before": 9.5, "ece_after": 2.25}}
+    (tmp_path / "scaled").mkdir()
+    (tmp_path / "scaled" / "metrics.json").write_text(json.dumps(metrics))
+    assert table_rows(calibration_table(tmp_path)) == [["`scaled`", "1.88", "9.50% → 2.25%", "-"]]

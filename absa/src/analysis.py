@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import auc, average_precision_score, precision_recall_curve, roc_curve
 
+from absa.src import metrics
 from absa.src.config import parse_arguments
 from absa.src.data import LABELS, PACKAGE_DIR, load_benchmark
 from absa.src.files import write_json
@@ -126,13 +127,7 @@ def summary(frame: pd.DataFrame, model: str, dataset: str) -> dict:
 
 def reliability(frame: pd.DataFrame, bins: int = 10) -> tuple[pd.DataFrame, float]:
     """Confidence bins with their mean confidence and accuracy, and the expected calibration error (percent)."""
-    edges = np.linspace(1 / len(LABELS), 1.0, bins + 1)
-    binned = pd.cut(frame["confidence"], edges, include_lowest=True)
-    table = frame.groupby(binned, observed=True).agg(
-        rows=("correct", "size"), confidence=("confidence", "mean"), accuracy=("correct", "mean")
-    )
-    ece = float((table["rows"] * (table["confidence"] - table["accuracy"]).abs()).sum() / len(frame))
-    return table, 100 * ece
+    return metrics.reliability(frame["confidence"], frame["correct"], bins)
 
 
 def curves(frame: pd.DataFrame) -> dict[str, dict]:

@@ -1,6 +1,6 @@
 """Predict the sentiment of every (text, aspect) row of a CSV; score it when gold labels are present.
 
-    python absa/src/evaluation.py [--model DIR] [--test CSV] [--output CSV] [--batch-size N]
+    python absa/src/evaluation.py [--model DIR] [--test CSV] [--output CSV] [--batch-size N] [--probabilities]
 
 Writes ``text,aspect,label`` (predicted 0/1/2) in input order, atomically. With a ``label`` column in the input
 it prints PN-macro-F1 first, then the full report, and writes the metrics as JSON beside the results
@@ -18,7 +18,7 @@ from typing import Literal
 import pandas as pd
 
 from absa.src.config import parse_arguments
-from absa.src.data import PACKAGE_DIR, DataValidationError, read_frame
+from absa.src.data import LABELS, PACKAGE_DIR, DataValidationError, read_frame
 from absa.src.files import write_atomically, write_json
 from absa.src.metrics import classification_metrics, format_report
 from absa.src.predict import Predictor, find_aspect
@@ -40,6 +40,11 @@ class EvaluationArguments:
     )
     quantize: Literal["no", "auto", "yes"] = field(
         default="no", metadata={"help": "int8 dynamic quantization on CPU: auto | yes | no"}
+    )
+
+    probabilities: bool = field(
+        default=False,
+        metadata={"help": "also write p_negative,p_neutral,p_positive (calibrated, where the model folder is)"},
     )
 
     def __post_init__(self) -> None:
@@ -82,10 +87,14 @@ def evaluate(args: EvaluationArguments) -> dict | None:
 
     start = time.time()
     starts = frame["start"].tolist() if "start" in frame.columns else None
-    predictions = predictor.predict(frame["text"].tolist(), frame["aspect"].tolist(), progress=True, starts=starts)
+    probs = predictor.predict_proba(frame["text"].tolist(), frame["aspect"].tolist(), progress=True, starts=starts)
+    predictions = probs.argmax(axis=1)
     seconds = time.time() - start
 
     results = pd.DataFrame({"text": frame["text"], "aspect": frame["aspect"], "label": predictions})
+    if args.probabilities:
+        for i, name in enumerate(LABELS):
+            results[f"p_{name}"] = probs[:, i].round(6)
     write_atomically(output, lambda tmp: results.to_csv(tmp, index=False))
     print(f"wrote {len(results)} predictions to {output} ({len(results) / seconds:.0f} rows/s)")
     absent = sum(find_aspect(text, aspect) is None for text, aspect in zip(frame["text"], frame["aspect"]))

@@ -96,6 +96,7 @@ def render_model_card(folder: str | os.PathLike, record: RunRecord) -> ModelCard
         shown=shown,
         base_model=base_model,
         regime=config["regime"],
+        calibration=record.calibration,
         note=f"`{folder.name}` is {promoted_summary(record.promoted)}" if record.promoted else "",
     )
 

@@ -116,6 +116,7 @@ class Predictor:
         bf16: str = "auto",
         quantize: str = "no",
         device: str | None = None,
+        calibrated: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
@@ -136,6 +137,8 @@ class Predictor:
         self.model = model.to(self.device, dtype=torch.bfloat16 if self.bf16 else None)
         self.max_length = int(self.config.get("max_length", 128))
         self.input_format = self.config.get("input_format", "pair")
+        # temperature scaling fitted on validation (absa.src.calibration); 1 = the model's own confidences
+        self.temperature = float(self.config.get("temperature", 1.0)) if calibrated else 1.0
         self.labels = LABELS
         self._collate = DataCollatorWithPadding(self.tokenizer)
 
@@ -186,7 +189,7 @@ class Predictor:
             batch = self._collate([{k: encoded[k][i] for k in encoded} for i in index])
             batch = {k: v.to(self.device) for k, v in batch.items()}
             logits = self.model(**batch).logits
-            probs[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
+            probs[index] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu().numpy()
         return probs
 
     def predict(

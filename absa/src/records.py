@@ -16,13 +16,14 @@ METRICS_FILE = "metrics.json"
 CODE_PATHS = [":(top)absa/src", ":(top)requirements.txt"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunRecord:
     """What a training run did and scored. ``validation`` and ``test`` are ``metrics.classification_metrics``
-    dicts (a run on several benchmarks adds ``averaged_over`` and ``by_benchmark``); ``test`` is None without a
-    test file. Fields that older records lack are None."""
+    dicts (a run on several benchmarks adds ``averaged_over`` and ``by_benchmark``; a tagger's are
+    ``metrics.span_metrics``); ``test`` is None without a test file. Fields that older records lack are None."""
 
     config: dict
+    backbone_source: str | None = None
     best_epoch: float
     validation: dict
     test: dict | None
@@ -31,15 +32,15 @@ class RunRecord:
     trainable_params: int
     total_params: int
     train_seconds: float
+    teacher_seconds: float | None = None
+    teacher_fingerprint: str | None = None
     peak_mem_mb: float | None = None
     bf16: bool | None = None
     device: str | None = None
     commit: str | None = None
-    backbone_source: str | None = None
-    teacher_seconds: float | None = None
-    teacher_fingerprint: str | None = None
     library_versions: dict | None = None
     promoted: dict | None = None  # added by ``promote``: where an exported model comes from
+    calibration: dict | None = None  # added by ``calibration``: its temperature and calibration errors
 
     @classmethod
     def from_dict(cls, content: dict) -> RunRecord:
@@ -58,10 +59,11 @@ class RunRecord:
         return cls.from_dict(json.loads(path.read_text()))
 
     def to_dict(self) -> dict:
-        """The ``metrics.json`` content (``promoted`` only where there is one)."""
+        """The ``metrics.json`` content (``promoted`` and ``calibration`` only where there are some)."""
         content = asdict(self)
-        if content["promoted"] is None:
-            del content["promoted"]
+        for key in ("promoted", "calibration"):
+            if content[key] is None:
+                del content[key]
         return content
 
     def save(self, folder: str | os.PathLike) -> Path:

@@ -112,6 +112,24 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
     )
 
 
+def calibration_table(models_dir: Path = MODELS_DIR) -> str:
+    """Each exported model's temperature and its expected calibration error before and after scaling."""
+    records = {name: record for name, record in model_records(models_dir).items() if record.calibration}
+    if not records:
+        return "_No calibrated model yet: run `python -m absa.src.calibration`._"
+    rows = []
+    for name, record in records.items():
+        entry = record.calibration
+        row = {"model": f"`{name}`", "temperature": f"{entry['temperature']:.2f}"}
+        for split in ("validation", "test"):
+            scores = entry.get(split)
+            row[f"{split} ECE before → after"] = (
+                f"{scores['ece_before']:.2f}% → {scores['ece_after']:.2f}%" if scores else "-"
+            )
+        rows.append(row)
+    return markdown(rows)
+
+
 def speed_table(reports_dir: Path = REPORTS_DIR, name: str = "benchmark.json") -> str:
     """The prediction benchmark: baseline vs improved pipeline."""
     b = read_json(reports_dir / name)
@@ -521,6 +539,7 @@ BLOCKS = {
     "robustness": robustness_block,
     "robustness-augment": robustness_by_experiment_block,
     "results": results_table,
+    "calibration": calibration_table,
     "speed": speed_table,
     "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"),
     "load": load_table,
