@@ -153,16 +153,7 @@ PATH_FIELDS = ("data_dir", "output_dir")
 # which count only when set away from their default, so that every run finished before they existed keeps its id
 # (and is never trained twice). A new TrainConfig field goes into a new version here.
 RUN_ID_VERSIONS = {
-    2: (
-        "extra_train",
-        "teacher",
-        "distill_alpha",
-        "distill_temperature",
-        "init_from",
-        "augment",
-        "rdrop_alpha",
-        "layer_decay",
-    )
+    2: tuple("extra_train teacher distill_alpha distill_temperature init_from augment rdrop_alpha layer_decay".split())
 }
 
 

@@ -33,7 +33,7 @@ from absa.src.metrics import span_metrics
 from absa.src.modeling import ABSA_CONFIG, LORA_TARGETS, count_parameters, load_tokenizer, name_base_by_hub_id, use_bf16
 from absa.src.records import RunRecord, git_commit
 from absa.src.tagging import SCHEMES, decode_tags, encode_sentence
-from absa.src.trainer import AbsaTrainer
+from absa.src.trainer import AbsaTrainer, best_epoch, epoch_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +130,6 @@ class SpanScorer:
 
 def train_extractor(config: ExtractConfig) -> RunRecord:
     """Train, keep the best epoch on validation, score test once, export to ``config.output_dir``."""
-    from transformers import TrainingArguments
-
     commit = git_commit()
     set_seed(config.seed)
     splits = load_e2e(config.benchmark, config.data_dir)
@@ -153,30 +151,18 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = use_bf16(config.bf16, device)
     metric = "e2e_f1" if config.scheme == "unified" else "extraction_f1"
-    args = TrainingArguments(
-        output_dir=str(Path(config.output_dir) / "checkpoints"),
-        num_train_epochs=config.epochs,
+    args = epoch_arguments(
+        config.output_dir,
+        metric,
+        epochs=config.epochs,
         max_steps=config.max_steps,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=64,
+        batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         weight_decay=0.01,
-        warmup_steps=config.warmup_ratio,
-        lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        logging_strategy="epoch",
-        save_total_limit=1,
-        save_only_model=True,
-        load_best_model_at_end=True,
-        metric_for_best_model=metric,
-        greater_is_better=True,
-        bf16=bf16,
-        use_cpu=device.type == "cpu",
+        warmup_ratio=config.warmup_ratio,
         seed=config.seed,
-        data_seed=config.seed,
-        report_to="none",
-        dataloader_pin_memory=device.type == "cuda",
+        bf16=bf16,
+        device=device,
     )
     trainer = AbsaTrainer(
         model=model,
@@ -190,20 +176,14 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
-    history = [
-        {k.removeprefix("eval_"): v for k, v in row.items() if k.startswith("eval_") or k == "epoch"}
-        for row in trainer.state.log_history
-        if f"eval_{metric}" in row
-    ]
-    steps = [row["step"] for row in trainer.state.log_history if f"eval_{metric}" in row]
-    best_epoch = history[steps.index(trainer.state.best_global_step)]["epoch"]
+    best, history = best_epoch(trainer, metric)
     trainer.compute_metrics = None
     scores = {
         split: scorers[split].scores(trainer.predict(encoded[split]).predictions) for split in ("validation", "test")
     }
     record = RunRecord(
         config=asdict(config),
-        best_epoch=best_epoch,
+        best_epoch=best,
         validation=scores["validation"],
         test=scores["test"],
         validation_history=history,

@@ -23,7 +23,7 @@ import peft
 import torch
 import transformers
 from datasets import Dataset, DatasetDict
-from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedModel, Trainer, TrainingArguments, set_seed
+from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedModel, TrainingArguments, set_seed
 
 from absa.src.backbones import resolve_backbone
 from absa.src.config import TrainConfig, parse_config
@@ -52,7 +52,7 @@ from absa.src.modeling import (
 )
 from absa.src.predict import Predictor
 from absa.src.records import METRICS_FILE, RunRecord, git_commit
-from absa.src.trainer import AbsaTrainer, DistillationTrainer
+from absa.src.trainer import AbsaTrainer, DistillationTrainer, best_epoch, epoch_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -156,33 +156,21 @@ def _score_by_benchmark(benchmarks: list[str]):
 
 
 def training_arguments(config: TrainConfig, bf16: bool, device: torch.device) -> TrainingArguments:
-    """The ``TrainingArguments`` of a run: the configuration's optimisation fields, one evaluation and checkpoint per
-    epoch, and the best epoch by validation PN-macro-F1 loaded at the end."""
-    return TrainingArguments(
-        output_dir=str(Path(config.output_dir) / "checkpoints"),
-        num_train_epochs=config.epochs,
+    """The ``TrainingArguments`` of a run: the configuration's optimisation fields, the best epoch by validation
+    PN-macro-F1, training batches grouped by length."""
+    return epoch_arguments(
+        config.output_dir,
+        "pn_macro_f1",
+        epochs=config.epochs,
         max_steps=config.max_steps,
-        per_device_train_batch_size=config.batch_size,
-        per_device_eval_batch_size=64,
+        batch_size=config.batch_size,
         learning_rate=config.learning_rate,
         weight_decay=config.weight_decay,
-        warmup_steps=config.warmup_ratio,  # a value below 1 is a share of the steps (rounded up)
-        lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        save_strategy="epoch",
-        logging_strategy="epoch",
-        save_total_limit=1,
-        save_only_model=True,
-        load_best_model_at_end=True,
-        metric_for_best_model="pn_macro_f1",
-        greater_is_better=True,
-        train_sampling_strategy="group_by_length",
-        bf16=bf16,
-        use_cpu=device.type == "cpu",  # Trainer accepts bf16 on a CPU only when told it trains there
+        warmup_ratio=config.warmup_ratio,
         seed=config.seed,
-        data_seed=config.seed,
-        report_to="none",
-        dataloader_pin_memory=device.type == "cuda",
+        bf16=bf16,
+        device=device,
+        train_sampling_strategy="group_by_length",
         remove_unused_columns=config.teacher is None,  # keep teacher_probs in the batches
     )
 
@@ -195,17 +183,6 @@ def add_teacher_probabilities(splits: DatasetDict, teacher: str) -> float:
     probs = predictor.predict_proba(splits["train"]["text"], splits["train"]["aspect"], progress=True)
     splits["train"] = splits["train"].add_column("teacher_probs", probs.tolist())
     return round(time.time() - start, 1)
-
-
-def best_epoch(trainer: Trainer) -> tuple[float, list[dict]]:
-    """(the epoch Trainer kept as best, the per-epoch validation history), from its state."""
-    history = [
-        {k.removeprefix("eval_"): v for k, v in row.items() if k.startswith("eval_") or k == "epoch"}
-        for row in trainer.state.log_history
-        if "eval_pn_macro_f1" in row
-    ]
-    steps = [row["step"] for row in trainer.state.log_history if "eval_pn_macro_f1" in row]
-    return history[steps.index(trainer.state.best_global_step)]["epoch"], history
 
 
 def make_trainer(
@@ -273,7 +250,7 @@ def train(config: TrainConfig) -> RunRecord:
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
-    epoch, history = best_epoch(trainer)
+    epoch, history = best_epoch(trainer, "pn_macro_f1")
 
     trainer.compute_metrics = None  # scores of the chosen model are computed below, split by split
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import torch
-from transformers import Trainer
+from transformers import Trainer, TrainingArguments
 
 from absa.src.losses import distillation_loss, rdrop_loss
 
@@ -97,3 +98,58 @@ class DistillationTrainer(AbsaTrainer):
         outputs = model(**inputs)
         loss = distillation_loss(outputs.logits, labels, teacher_probs, self.alpha, self.temperature)
         return (loss, outputs) if return_outputs else loss
+
+
+def epoch_arguments(
+    output_dir: str | Path,
+    metric: str,
+    *,
+    epochs: int,
+    max_steps: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    warmup_ratio: float,
+    seed: int,
+    bf16: bool,
+    device: torch.device,
+    **overrides,
+) -> TrainingArguments:
+    """``TrainingArguments`` shared by every trainer of the project: one evaluation and checkpoint per epoch, the
+    epoch with the best validation ``metric`` loaded at the end, linear warm-up and decay, seeded data order."""
+    settings = dict(
+        output_dir=str(Path(output_dir) / "checkpoints"),
+        num_train_epochs=epochs,
+        max_steps=max_steps,
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        warmup_steps=warmup_ratio,  # a value below 1 is a share of the steps (rounded up)
+        lr_scheduler_type="linear",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        logging_strategy="epoch",
+        save_total_limit=1,
+        save_only_model=True,
+        load_best_model_at_end=True,
+        metric_for_best_model=metric,
+        greater_is_better=True,
+        bf16=bf16,
+        use_cpu=device.type == "cpu",  # Trainer accepts bf16 on a CPU only when told it trains there
+        seed=seed,
+        data_seed=seed,
+        report_to="none",
+        dataloader_pin_memory=device.type == "cuda",
+    )
+    return TrainingArguments(**{**settings, **overrides})
+
+
+def best_epoch(trainer: Trainer, metric: str) -> tuple[float, list[dict]]:
+    """(the epoch Trainer kept as best by ``metric``, the per-epoch validation history), from its state."""
+    rows = [row for row in trainer.state.log_history if f"eval_{metric}" in row]
+    history = [
+        {k.removeprefix("eval_"): v for k, v in row.items() if k.startswith("eval_") or k == "epoch"} for row in rows
+    ]
+    steps = [row["step"] for row in rows]
+    return history[steps.index(trainer.state.best_global_step)]["epoch"], history
