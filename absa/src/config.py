@@ -18,7 +18,8 @@ from typing import Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from transformers import HfArgumentParser
 
-from absa.src.data import ALL, AUGMENTATIONS, BENCHMARKS, PACKAGE_DIR
+from absa.src.augment import AUGMENTATIONS
+from absa.src.data import ALL, BENCHMARKS, PACKAGE_DIR
 
 T = TypeVar("T")
 DEFAULT_LR = {"lora": 5e-4, "full": 2e-5}

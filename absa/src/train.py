@@ -25,13 +25,13 @@ import transformers
 from datasets import Dataset, DatasetDict
 from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedModel, TrainingArguments, set_seed
 
+from absa.src.augment import augment_training_rows
 from absa.src.backbones import resolve_backbone
 from absa.src.config import TrainConfig, parse_config
 from absa.src.data import (
     ALL,
     BENCHMARKS,
     add_training_rows,
-    augment_training_rows,
     grouped_split,
     load_all_benchmarks,
     load_benchmark,
