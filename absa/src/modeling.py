@@ -214,6 +214,9 @@ def load_model_folder(
                 "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning
             )
             model = PeftModel.from_pretrained(base, folder, is_trainable=trainable)
+        # the adapter names its base by hub id; point it at the local weights, so that saving a model trained on
+        # from here never asks a hub for the base's config (the saved folder names the hub id again)
+        model.peft_config["default"].base_model_name_or_path = resolve_backbone(config["backbone"])
         model = model if trainable else model.merge_and_unload()
     else:
         if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
