@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from absa.app import MAX_ASPECTS, MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_PAIRS, MAX_TEXT_CHARS, create_app
+from absa.app.batching import MicroBatcher, Overloaded
 from conftest import REPO
 
 
@@ -231,3 +232,67 @@ def test_gunicorn_binds_to_localhost_unless_told(monkeypatch):
     assert runpy.run_path(str(config))["bind"] == "127.0.0.1:8000"
     monkeypatch.setenv("BIND", "0.0.0.0:8000")
     assert runpy.run_path(str(config))["bind"] == "0.0.0.0:8000"
+
+
+def test_concurrent_requests_to_the_real_server_share_passes_and_get_their_own_answers(tiny_model, monkeypatch):
+    import urllib.request
+
+    monkeypatch.setenv("MICRO_BATCH_WAIT_MS", "100")
+    app = create_app(tiny_model[0], micro_batching=True)
+    batcher = app.extensions["absa_predict_proba"]
+    assert isinstance(batcher, MicroBatcher)
+    unbatched = create_app(tiny_model[0], micro_batching=False).test_client()
+    items = [
+        {"text": f"The dish number {i} was {'great' if i % 2 else 'awful'}.", "aspects": ["dish"]} for i in range(12)
+    ]
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answers = [None] * len(items)
+
+    def send(i):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.server_port}/api/predict",
+            data=json.dumps(items[i]).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answers[i] = json.loads(response.read())
+
+    try:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(items))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        server.shutdown()
+    for item, answer in zip(items, answers):
+        alone = unbatched.post("/api/predict", json=item).get_json()
+        assert answer["predictions"][0]["label"] == alone["predictions"][0]["label"]
+        for name, score in alone["predictions"][0]["scores"].items():
+            assert answer["predictions"][0]["scores"][name] == pytest.approx(score, abs=2e-3)
+    assert sum(batcher.batch_sizes) == len(items) and max(batcher.batch_sizes) > 1
+
+
+@pytest.mark.parametrize(
+    "error, status", [(Overloaded("2048 pairs are waiting"), 429), (TimeoutError("no answer within 30 s"), 503)]
+)
+def test_a_server_that_cannot_take_the_request_says_when_to_retry(tiny_model, error, status):
+    app = create_app(tiny_model[0])
+
+    def refuse(texts, aspects):
+        raise error
+
+    app.extensions["absa_predict_proba"] = refuse
+    response = app.test_client().post("/api/predict", json={"text": "Great pasta", "aspects": ["pasta"]})
+    assert response.status_code == status
+    assert response.headers["Retry-After"] == "1" and "retry" in response.get_json()["error"]
+
+
+def test_micro_batching_is_on_by_default_and_can_be_turned_off(tiny_model, monkeypatch):
+    monkeypatch.delenv("MICRO_BATCHING", raising=False)
+    assert create_app(tiny_model[0]).test_client().get("/health").get_json()["micro_batching"] is True
+    monkeypatch.setenv("MICRO_BATCHING", "0")
+    app = create_app(tiny_model[0])
+    assert app.test_client().get("/health").get_json()["micro_batching"] is False
+    assert not isinstance(app.extensions["absa_predict_proba"], MicroBatcher)

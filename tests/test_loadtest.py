@@ -33,8 +33,18 @@ def test_loadtest_against_gunicorn_on_loopback(tiny_model, csv_file, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(output.read_text())
-    assert [level["clients"] for level in report["levels"]] == [1, 4]
-    for level in report["levels"]:
+    levels = report["levels"]
+    assert [(level["clients"], level["micro_batching"]) for level in levels] == [
+        (1, False),
+        (4, False),
+        (1, True),
+        (4, True),
+    ]
+    for level in levels:
         assert level["errors"] == 0
-        assert level["requests"] > 0
+        assert level["requests"] > 0 and level["throughput_rps"] > 0 and level["p95_ms"] > 0
+    assert report["ceiling_rps"] > 0
+    # one request per sentence with all of its aspects: the synthetic file has repeated sentences
+    frame = synthetic_frame()
+    assert report["pairs_per_request"] == round(len(frame) / frame["text"].nunique(), 2)
     assert report["memory_before_mb"] > 0 and report["memory_after_mb"] > 0

@@ -329,3 +329,97 @@ def test_calibration_table_shows_each_calibrated_model(tiny_model, tmp_path):
     (tmp_path / "scaled").mkdir()
     (tmp_path / "scaled" / "metrics.json").write_text(json.dumps(metrics))
     assert table_rows(calibration_table(tmp_path)) == [["`scaled`", "1.88", "9.50% → 2.25%", "-"]]
+
+
+def _cross(tmp_path, means: dict, restaurants: dict) -> None:
+    benchmarks = ["semeval14_restaurants", "mams"]
+    models = {
+        name: {
+            "fingerprint": "x",
+            "by_benchmark": {
+                "semeval14_restaurants": {"pn_macro_f1": restaurants[name], "accuracy": 0.8, "n": 10},
+                "mams": {"pn_macro_f1": 2 * mean - restaurants[name], "accuracy": 0.8, "n": 10},
+            },
+            "mean_pn_macro_f1": mean,
+        }
+        for name, mean in means.items()
+    }
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "cross_benchmark.json").write_text(
+        json.dumps({"benchmarks": benchmarks, "models": models, "skipped": {"fast": "no weights"}})
+    )
+
+
+@pytest.mark.parametrize(
+    "restaurants, means, verdict",
+    [
+        ({"g": 0.80, "r": 0.90}, {"g": 0.82, "r": 0.75}, "it clears the other bar instead"),
+        ({"g": 0.88, "r": 0.90}, {"g": 0.70, "r": 0.75}, "it clears the bar of 87"),
+        ({"g": 0.80, "r": 0.90}, {"g": 0.70, "r": 0.75}, "It clears neither bar"),
+    ],
+)
+def test_default_block_says_which_bar_the_default_clears(tiny_model, tmp_path, restaurants, means, verdict):
+    from absa.src.report import default_block, default_choice
+
+    folder, _ = tiny_model
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in means:
+        (models / name).mkdir()
+        (models / name / "metrics.json").write_text((folder / "metrics.json").read_text())
+    (models / "default").symlink_to(models / "g", target_is_directory=True)
+    _cross(tmp_path, means, restaurants)
+    block = default_block(models, tmp_path / "reports", {"restaurants_test_pn_f1": 87.0})
+    assert verdict in block and "Not scored (no weights in the repository): `fast`" in block
+    rows = table_rows(block)
+    assert [r[0] for r in rows] == (["**`g`**", "`r`"] if means["g"] > means["r"] else ["`r`", "**`g`**"])
+    choice = default_choice(models, tmp_path / "reports", {"restaurants_test_pn_f1": 87.0})
+    assert choice["best_mean_met"] == (means["g"] > means["r"])
+
+
+def test_load_table_compares_both_modes_with_the_ceiling(tmp_path):
+    from absa.src.report import load_table
+
+    level = {"requests": 100, "p50_ms": 10.0, "p95_ms": 20.0, "p99_ms": 30.0, "errors": 0, "threads": 4}
+    report = {
+        "model": "general",
+        "server": "gunicorn gthread, 1 worker",
+        "cores": 2,
+        "pairs_per_request": 1.87,
+        "ceiling_rps": 20.0,
+        "ceiling_pairs_per_s": 37.4,
+        "startup_seconds": 5.0,
+        "memory_before_mb": 700.0,
+        "memory_after_mb": 800.0,
+        "arguments": {"seconds": 20.0},
+        "levels": [
+            {**level, "clients": 32, "micro_batching": False, "throughput_rps": 12.0},
+            {**level, "clients": 32, "micro_batching": True, "throughput_rps": 19.0},
+        ],
+    }
+    (tmp_path / "loadtest.json").write_text(json.dumps(report))
+    table = load_table(tmp_path)
+    rows = table_rows(table)
+    assert [(r[1], r[4]) for r in rows] == [("off", "60%"), ("on", "95%")]
+    assert "**20.0 requests/s**" in table and "1.87 pairs a request" in table
+
+
+def test_rebuilds_block_shows_how_far_a_rebuild_moved(tmp_path):
+    from absa.src.report import rebuilds_block
+
+    scores = lambda pn: {"pn_macro_f1": pn, "accuracy": 0.8}  # noqa: E731
+    entry = {
+        "folder": "fast",
+        "recorded": {"device": "cpu x2", "bf16": True, "validation": scores(0.8802), "test": scores(0.8759)},
+        "rebuilt": {
+            "device": "cpu x2",
+            "cpu": "AMD EPYC",
+            "bf16": False,
+            "validation": scores(0.8609),
+            "test": scores(0.8651),
+        },
+    }
+    (tmp_path / "rebuilds.json").write_text(json.dumps([entry]))
+    [row] = table_rows(rebuilds_block(tmp_path))
+    assert row[2] == "88.02 / 87.59" and row[4] == "86.09 / 86.51" and row[5] == "-1.93, -1.08"
+    assert "bf16 on" in row[1] and "bf16 off" in row[3]

@@ -7,9 +7,9 @@ from absa.src.config import TrainConfig
 from absa.src.losses import balanced_class_weights, distillation_loss, rdrop_loss, weighted_loss
 from absa.src.modeling import read_absa_config, weights_fingerprint
 from absa.src.predict import Predictor
-from absa.src.train import train
+from absa.src.train import rebuild_entry, train
 from absa.src.trainer import AbsaTrainer, layer_decay_groups, layer_depth
-from conftest import synthetic_frame, tiny_config
+from conftest import synthetic_frame
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -38,12 +38,27 @@ def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset)
     assert accuracy == pytest.approx(metrics["test"]["accuracy"], abs=1 / len(test) + 1e-9)
 
 
-def test_a_rebuild_on_the_same_machine_is_bit_identical(tiny_model, synthetic_dataset, tmp_path):
+def test_a_rebuild_on_the_same_machine_is_bit_identical_and_keeps_the_recorded_run(tiny_model, tmp_path):
     from safetensors.torch import load_file
 
+    from absa.src.config import parse_config
+    from absa.src.records import RunRecord
+
     folder, first = tiny_model
-    config = tiny_config(synthetic_dataset, tmp_path / "again")
-    second = train(config)
+    config = parse_config(["--like", str(folder), "--output_dir", str(tmp_path / "again")])
+    second = train(config, rebuilds=str(folder))
+    # the rebuilt folder's metrics.json holds its own scores, and the recorded run's beside them
+    saved = RunRecord.load(tmp_path / "again")
+    assert saved.validation == second.validation and saved.rebuilt_from["folder"] == str(folder)
+    assert saved.rebuilt_from["validation"]["pn_macro_f1"] == first.validation["pn_macro_f1"]
+    assert saved.rebuilt_from["test"]["accuracy"] == first.test["accuracy"]
+    assert (saved.rebuilt_from["commit"], saved.rebuilt_from["bf16"]) == (first.commit, first.bf16)
+    entry = rebuild_entry(saved)
+    assert entry["recorded"]["validation"]["pn_macro_f1"] == first.validation["pn_macro_f1"]
+    assert entry["rebuilt"]["validation"]["pn_macro_f1"] == second.validation["pn_macro_f1"]
+    assert entry["rebuilt"]["bf16"] is False and entry["folder"] == folder.name
+    card = (tmp_path / "again" / "README.md").read_text()
+    assert "This folder is a rebuild" in card and f"{100 * first.validation['pn_macro_f1']:.2f}" in card
     scores = ("epoch", "loss", "pn_macro_f1", "accuracy", "macro_f1")  # not the run's timings
     assert [{k: row[k] for k in scores} for row in second.validation_history] == [
         {k: row[k] for k in scores} for row in first.validation_history
@@ -166,9 +181,18 @@ def _spy(monkeypatch, module, name: str) -> list:
 
 
 def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_dataset, tmp_path, monkeypatch):
+    from absa.src import train as train_module
     from absa.src import trainer
 
     calls = _spy(monkeypatch, trainer, "distillation_loss")
+    teachers = []
+    real_predictor = train_module.Predictor
+
+    def recording_predictor(*args, **kwargs):
+        teachers.append(kwargs)
+        return real_predictor(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "Predictor", recording_predictor)
     teacher, _ = tiny_model
     config = TrainConfig(
         train_file=str(synthetic_dataset / "train.csv"),
@@ -186,6 +210,8 @@ def test_distilled_run_learns_from_a_teacher_folder(tiny_model, synthetic_datase
     result = train(config)
     assert result.config["teacher"] == str(teacher) and result.teacher_seconds > 0
     assert result.teacher_fingerprint == weights_fingerprint(teacher)
+    # the teacher's own probabilities, in the run's precision: not the temperature fitted for users' confidences
+    assert teachers == [{"bf16": "no", "calibrated": False}]
     # every training step used the distillation loss, with the configured weights and the teacher's probabilities
     assert len(calls) == 2
     for args, _ in calls:
@@ -357,6 +383,14 @@ def test_like_trains_again_with_the_recorded_configuration(tiny_model, tmp_path)
     assert changed.seed == 7 and changed.epochs == recorded["epochs"] and changed.output_dir != recorded["output_dir"]
     with pytest.raises(SystemExit):
         parse_config(["--like", str(folder), "--output_dir", str(folder)])
+    # "auto" precision is pinned to what the recorded run used, whatever this machine would choose
+    metrics = json.loads((folder / "metrics.json").read_text())
+    in_bf16 = tmp_path / "in_bf16"
+    in_bf16.mkdir()
+    (in_bf16 / "metrics.json").write_text(
+        json.dumps({**metrics, "bf16": True, "config": {**metrics["config"], "bf16": "auto"}})
+    )
+    assert parse_config(["--like", str(in_bf16)]).bf16 == "yes"
     # a record of a field this version does not know cannot be trained again as it was
     metrics = json.loads((folder / "metrics.json").read_text())
     odd = tmp_path / "odd"

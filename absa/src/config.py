@@ -216,11 +216,16 @@ def describe(config: Mapping) -> str:
 
 def recorded_config(folder: str | os.PathLike) -> dict:
     """The ``TrainConfig`` fields an exported model folder was trained with (its ``metrics.json``), but its
-    ``output_dir``: fields recorded before they existed take their defaults, which is what those runs used."""
+    ``output_dir``: fields recorded before they existed take their defaults, which is what those runs used. ``bf16``
+    is pinned to the precision the run used (``auto`` decides by the machine, and a run in bf16 is another
+    computation than one in fp32)."""
     metrics_file = Path(folder) / "metrics.json"
     if not metrics_file.exists():
         raise FileNotFoundError(f"{metrics_file} not found: --like needs an exported model folder")
-    recorded = json.loads(metrics_file.read_text())["config"]
+    record = json.loads(metrics_file.read_text())
+    recorded = dict(record["config"])
+    if record.get("bf16") is not None:
+        recorded["bf16"] = "yes" if record["bf16"] else "no"
     unknown = set(recorded) - {f.name for f in fields(TrainConfig)}
     if unknown:
         raise ValueError(f"{metrics_file} records fields this version of the code does not have: {sorted(unknown)}")
@@ -237,16 +242,25 @@ def parse_arguments(cls: type[T], args: list[str] | None = None, parser: HfArgum
         parser.error(str(err))
 
 
-def parse_config(args: list[str] | None = None) -> TrainConfig:
-    """The command line as a ``TrainConfig``. With ``--like FOLDER``, the configuration that folder records is the
-    default and flags given override it (the output folder must be another one)."""
-    parser = HfArgumentParser(TrainConfig)
+def _with_like(parser: HfArgumentParser) -> HfArgumentParser:
     parser.add_argument(
         "--like",
         metavar="FOLDER",
         help="train again as this exported model folder was trained (its metrics.json); other flags override",
     )
-    like = parser.parse_known_args(args)[0].like
+    return parser
+
+
+def like_folder(args: list[str] | None = None) -> str | None:
+    """The folder ``--like`` names on the command line, if any."""
+    return _with_like(HfArgumentParser(TrainConfig)).parse_known_args(args)[0].like
+
+
+def parse_config(args: list[str] | None = None) -> TrainConfig:
+    """The command line as a ``TrainConfig``. With ``--like FOLDER``, the configuration that folder records is the
+    default and flags given override it (the output folder must be another one)."""
+    parser = _with_like(HfArgumentParser(TrainConfig))
+    like = like_folder(args)
     if like:
         parser.set_defaults(**recorded_config(like))
     config = parse_arguments(TrainConfig, args, parser)

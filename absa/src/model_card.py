@@ -97,6 +97,8 @@ def render_model_card(folder: str | os.PathLike, record: RunRecord) -> ModelCard
         base_model=base_model,
         regime=config["regime"],
         calibration=record.calibration,
+        rebuilt_from=record.rebuilt_from,
+        bf16=record.bf16,
         note=f"`{folder.name}` is {promoted_summary(record.promoted)}" if record.promoted else "",
     )
 

@@ -41,6 +41,7 @@ class RunRecord:
     library_versions: dict | None = None
     promoted: dict | None = None  # added by ``promote``: where an exported model comes from
     calibration: dict | None = None  # added by ``calibration``: its temperature and calibration errors
+    rebuilt_from: dict | None = None  # a rebuild (``train --like``): the recorded run it re-made, and its scores
 
     @classmethod
     def from_dict(cls, content: dict) -> RunRecord:
@@ -59,12 +60,32 @@ class RunRecord:
         return cls.from_dict(json.loads(path.read_text()))
 
     def to_dict(self) -> dict:
-        """The ``metrics.json`` content (``promoted`` and ``calibration`` only where there are some)."""
+        """The ``metrics.json`` content (``promoted``, ``calibration``, ``rebuilt_from`` only where there are some)."""
         content = asdict(self)
-        for key in ("promoted", "calibration"):
+        for key in ("promoted", "calibration", "rebuilt_from"):
             if content[key] is None:
                 del content[key]
         return content
+
+    def reference(self, folder: str | os.PathLike) -> dict:
+        """What a rebuild of this run keeps beside its own scores: where the run was recorded, how it was computed
+        (commit, device, precision, library versions, teacher weights) and what it scored."""
+
+        def scores(split: dict | None) -> dict | None:
+            return None if split is None else {k: v for k, v in split.items() if isinstance(v, float)}
+
+        return {
+            "folder": str(folder),
+            "commit": self.commit,
+            "device": self.device,
+            "bf16": self.bf16,
+            "library_versions": self.library_versions,
+            "teacher_fingerprint": self.teacher_fingerprint,
+            "best_epoch": self.best_epoch,
+            "validation": scores(self.validation),
+            "test": scores(self.test),
+            "promoted": self.promoted,
+        }
 
     def save(self, folder: str | os.PathLike) -> Path:
         return write_json(Path(folder) / METRICS_FILE, self.to_dict())

@@ -12,6 +12,7 @@ several GPUs. The test split is scored once, after the best epoch has been chose
 from __future__ import annotations
 
 import logging
+import platform
 import resource
 import shutil
 import time
@@ -27,20 +28,23 @@ from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedMode
 
 from absa.src.augment import augment_training_rows
 from absa.src.backbones import resolve_backbone
-from absa.src.config import TrainConfig, parse_config
+from absa.src.config import TrainConfig, like_folder, parse_config
 from absa.src.data import (
     ALL,
     BENCHMARKS,
+    PACKAGE_DIR,
     add_training_rows,
     grouped_split,
     load_all_benchmarks,
     load_benchmark,
     read_frame,
 )
+from absa.src.files import upsert_json_entry
 from absa.src.losses import balanced_class_weights, weighted_loss
 from absa.src.metrics import classification_metrics
 from absa.src.model_card import write_model_card
 from absa.src.modeling import (
+    bf16_is_fast,
     build_model,
     count_parameters,
     encode_pairs,
@@ -175,11 +179,12 @@ def training_arguments(config: TrainConfig, bf16: bool, device: torch.device) ->
     )
 
 
-def add_teacher_probabilities(splits: DatasetDict, teacher: str) -> float:
-    """Add the teacher folder's class probabilities on the training rows as a ``teacher_probs`` column; returns the
-    seconds it took."""
+def add_teacher_probabilities(splits: DatasetDict, teacher: str, bf16: bool) -> float:
+    """Add the teacher folder's class probabilities on the training rows as a ``teacher_probs`` column, computed in
+    the run's precision; returns the seconds it took. These are the teacher's own probabilities: the temperature
+    fitted to calibrate its confidences for users is not applied (distillation has a temperature of its own)."""
     start = time.time()
-    predictor = Predictor(teacher)
+    predictor = Predictor(teacher, bf16="yes" if bf16 else "no", calibrated=False)
     probs = predictor.predict_proba(splits["train"]["text"], splits["train"]["aspect"], progress=True)
     splits["train"] = splits["train"].add_column("teacher_probs", probs.tolist())
     return round(time.time() - start, 1)
@@ -214,8 +219,10 @@ def make_trainer(
     )
 
 
-def train(config: TrainConfig) -> RunRecord:
-    """Train, select the best epoch on validation, score test once, export to ``config.output_dir``."""
+def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
+    """Train, select the best epoch on validation, score test once, export to ``config.output_dir``. ``rebuilds``:
+    the exported folder this run trains again (``--like``), whose recorded run is kept in the new record."""
+    rebuilt_from = RunRecord.load(rebuilds).reference(rebuilds) if rebuilds else None
     commit = git_commit()  # the code that trains, recorded before anything can change it
     set_seed(config.seed)
     splits, added, augmented = load_splits(config)
@@ -223,7 +230,9 @@ def train(config: TrainConfig) -> RunRecord:
     tokenizer = load_tokenizer(source)
     model = start_model(config)
     trainable, total = count_parameters(model)
-    teacher_seconds = add_teacher_probabilities(splits, config.teacher) if config.teacher else None
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    bf16 = use_bf16(config.bf16, device)
+    teacher_seconds = add_teacher_probabilities(splits, config.teacher, bf16) if config.teacher else None
 
     def tokenize(batch: dict) -> dict:
         return encode_pairs(tokenizer, batch["text"], batch["aspect"], config.max_length, config.input_format)
@@ -243,8 +252,6 @@ def train(config: TrainConfig) -> RunRecord:
         split: np.asarray(data["benchmark"]) for split, data in splits.items() if "benchmark" in data.column_names
     }
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    bf16 = use_bf16(config.bf16, device)
     compute_metrics = _score_by_benchmark(benchmarks["validation"]) if "validation" in benchmarks else _score
     trainer = make_trainer(config, model, tokenizer, encoded, compute_metrics, training_arguments(config, bf16, device))
     start = time.time()
@@ -292,6 +299,7 @@ def train(config: TrainConfig) -> RunRecord:
             "transformers": transformers.__version__,
             "peft": peft.__version__,
         },
+        rebuilt_from=rebuilt_from,
     )
     if trainer.is_world_process_zero():
         output_dir = Path(config.output_dir)
@@ -304,15 +312,61 @@ def train(config: TrainConfig) -> RunRecord:
     return record
 
 
+REBUILDS = PACKAGE_DIR / "reports" / "rebuilds.json"
+
+
+def cpu_name() -> str:
+    """The processor's model name (``/proc/cpuinfo``), or its architecture where that is not readable."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.machine()
+
+
+def rebuild_entry(record: RunRecord) -> dict:
+    """A rebuild's scores beside the recorded run's, and how each was computed: a line of ``rebuilds.json``."""
+
+    def summary(scores: dict | None) -> dict | None:
+        return None if scores is None else {"pn_macro_f1": scores["pn_macro_f1"], "accuracy": scores["accuracy"]}
+
+    before = record.rebuilt_from
+    return {
+        "folder": Path(before["folder"]).resolve().name,
+        "recorded": {
+            key: before[key] for key in ("commit", "device", "bf16", "library_versions", "validation", "test")
+        },
+        "rebuilt": {
+            "commit": record.commit,
+            "device": record.device,
+            "cpu": cpu_name(),
+            "cpu_native_bf16": bf16_is_fast(torch.device("cpu")),
+            "bf16": record.bf16,
+            "library_versions": record.library_versions,
+            "validation": summary(record.validation),
+            "test": summary(record.test),
+            "train_seconds": record.train_seconds,
+        },
+    }
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = parse_config()
-    record = train(config)
+    record = train(config, rebuilds=like_folder())
     val, test = record.validation, record.test
     print(
         f"best epoch {record.best_epoch:g}: validation PN-macro-F1 {100 * val['pn_macro_f1']:.2f}"
         + (f", test PN-macro-F1 {100 * test['pn_macro_f1']:.2f} accuracy {100 * test['accuracy']:.2f}" if test else "")
     )
+    if record.rebuilt_from:
+        before = record.rebuilt_from
+        upsert_json_entry(REBUILDS, rebuild_entry(record), ("folder",))
+        print(
+            f"the recorded run ({before['device']}, bf16 {before['bf16']}): validation PN-macro-F1 "
+            f"{100 * before['validation']['pn_macro_f1']:.2f}"
+            + (f", test {100 * before['test']['pn_macro_f1']:.2f}" if before["test"] else "")
+        )
     print(f"exported to {config.output_dir}")
 
 
