@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -204,3 +205,59 @@ def ledger_rows(scores: dict[str, list[float]]) -> list[dict]:
                 }
             )
     return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_e2e(tmp_path_factory):
+    """A data directory with e2e/tiny: sentences with one, two or no aspects, the same in every split."""
+    rows = []
+    for food, service in [("pasta", "staff"), ("wine", "waiter"), ("pizza", "service"), ("soup", "host")]:
+        text = f"The {food} was great but the {service} was rude."
+        rows.append(
+            {
+                "text": text,
+                "aspects": [
+                    {"term": food, "start": 4, "end": 4 + len(food), "label": 2},
+                    {
+                        "term": service,
+                        "start": text.index(service),
+                        "end": text.index(service) + len(service),
+                        "label": 0,
+                    },
+                ],
+            }
+        )
+        rows.append({"text": f"We came back on a {food} night.", "aspects": []})
+    root = tmp_path_factory.mktemp("data")
+    (root / "e2e" / "tiny").mkdir(parents=True)
+    for split in ("train", "validation", "test"):
+        (root / "e2e" / "tiny" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows * 3))
+    return root
+
+
+def tiny_tagger_config(data: Path, output_dir: Path, scheme: str = "unified"):
+    """A MiniLM tagger on the tiny end-to-end set, trained long enough to find its aspects."""
+    from absa.src.extract import ExtractConfig
+
+    return ExtractConfig(
+        benchmark="tiny",
+        data_dir=str(data),
+        scheme=scheme,
+        backbone="minilm",
+        regime="full",
+        epochs=8,
+        batch_size=8,
+        learning_rate=5e-4,
+        bf16="no",
+        output_dir=str(output_dir),
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_tagger(tmp_path_factory, tiny_e2e) -> Path:
+    """A unified tagger trained on the tiny end-to-end set (an exported folder)."""
+    from absa.src.extract import train_extractor
+
+    out = tmp_path_factory.mktemp("taggers") / "unified"
+    train_extractor(tiny_tagger_config(tiny_e2e, out))
+    return out

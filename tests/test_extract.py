@@ -5,34 +5,6 @@ import pytest
 from absa.src.extract import ExtractConfig, train_extractor
 
 
-@pytest.fixture(scope="module")
-def tiny_e2e(tmp_path_factory):
-    """A data directory with e2e/tiny: sentences with one, two or no aspects, the same in every split."""
-    rows = []
-    for food, service in [("pasta", "staff"), ("wine", "waiter"), ("pizza", "service"), ("soup", "host")]:
-        text = f"The {food} was great but the {service} was rude."
-        rows.append(
-            {
-                "text": text,
-                "aspects": [
-                    {"term": food, "start": 4, "end": 4 + len(food), "label": 2},
-                    {
-                        "term": service,
-                        "start": text.index(service),
-                        "end": text.index(service) + len(service),
-                        "label": 0,
-                    },
-                ],
-            }
-        )
-        rows.append({"text": f"We came back on a {food} night.", "aspects": []})
-    root = tmp_path_factory.mktemp("data")
-    (root / "e2e" / "tiny").mkdir(parents=True)
-    for split in ("train", "validation", "test"):
-        (root / "e2e" / "tiny" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows * 3))
-    return root
-
-
 @pytest.mark.parametrize("scheme, regime", [("unified", "full"), ("extraction", "lora")])
 def test_a_tagger_trains_chooses_its_epoch_on_validation_and_exports(tiny_e2e, tmp_path, scheme, regime):
     config = ExtractConfig(
@@ -62,3 +34,27 @@ def test_a_tagger_trains_chooses_its_epoch_on_validation_and_exports(tiny_e2e, t
 def test_extract_config_is_checked():
     with pytest.raises(ValueError, match="epochs must be >= 1, not 0"):
         ExtractConfig(epochs=0)
+
+
+def test_a_tagger_trains_on_several_benchmarks_and_reports_each_test_set(tiny_e2e, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_e2e, data)
+    shutil.copytree(data / "e2e" / "tiny", data / "e2e" / "other")
+    config = ExtractConfig(
+        benchmark="tiny+other",
+        data_dir=str(data),
+        epochs=1,
+        max_steps=2,
+        batch_size=8,
+        bf16="no",
+        output_dir=str(tmp_path / "m"),
+    )
+    record = train_extractor(config)
+    assert record.data["train"] == "e2e/tiny/train.jsonl + e2e/other/train.jsonl" and record.data["n_train"] == 48
+    assert record.test["e2e"]["gold"] == 48 and set(record.test["by_benchmark"]) == {"tiny", "other"}
+    for scores in record.test["by_benchmark"].values():
+        assert scores["e2e"]["gold"] == 24
+    # the same sentences in both: each benchmark's own scores are the combined ones, counted once
+    assert record.test["by_benchmark"]["tiny"]["e2e"]["f1"] == pytest.approx(record.test["e2e"]["f1"])

@@ -1,7 +1,8 @@
 """Find the aspects: train a token tagger on the end-to-end sets (unified polarity tags, or B/I/O extraction tags
-for a pipeline), keep the best epoch by validation span F1, export; and ``Extractor``, which tags raw text.
+for a pipeline), keep the best epoch by validation span F1, export. ``absa.src.extractor`` tags raw text with it.
 
     python -m absa.src.extract --benchmark rest14 --backbone minilm --regime full --output_dir absa/models/e2e_rest14
+    python -m absa.src.extract --benchmark rest14+laptop14 --regime lora --learning_rate 5e-4 --output_dir DIR
 
 A model folder holds the tagger (weights or LoRA adapter), the tokenizer, ``absa_config.json`` (``task: extract``,
 the tag scheme) and ``metrics.json`` (a ``RunRecord`` whose scores are ``metrics.span_metrics``). The epoch is chosen
@@ -42,7 +43,10 @@ logger = logging.getLogger(__name__)
 class ExtractConfig:
     """One tagger run: data, backbone and regime, tag scheme, optimisation, and where the model goes."""
 
-    benchmark: str = field(default="rest14", metadata={"help": "end-to-end set under <data dir>/e2e, e.g. rest14"})
+    benchmark: str = field(
+        default="rest14",
+        metadata={"help": "end-to-end set under <data dir>/e2e, e.g. rest14; several joined by + (rest14+laptop14)"},
+    )
     data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
     scheme: Literal["unified", "extraction"] = field(
         default="unified", metadata={"help": "unified: B/I x NEG/NEU/POS tags; extraction: B/I/O only (pipeline)"}
@@ -132,7 +136,12 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
     """Train, keep the best epoch on validation, score test once, export to ``config.output_dir``."""
     commit = git_commit()
     set_seed(config.seed)
-    splits = load_e2e(config.benchmark, config.data_dir)
+    benchmarks = config.benchmark.split("+")
+    per_benchmark = {name: load_e2e(name, config.data_dir) for name in benchmarks}
+    splits = {
+        split: [s for name in benchmarks for s in per_benchmark[name][split]]
+        for split in ("train", "validation", "test")
+    }
     tokenizer = load_tokenizer(resolve_backbone(config.backbone))
     encoded = {
         split: Dataset.from_list(
@@ -181,13 +190,24 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
     scores = {
         split: scorers[split].scores(trainer.predict(encoded[split]).predictions) for split in ("validation", "test")
     }
+    if len(benchmarks) > 1:  # each benchmark's own test scores too: the one number a reader compares
+        logits = trainer.predict(encoded["test"]).predictions
+        scores["test"]["by_benchmark"], first = {}, 0
+        for name in benchmarks:
+            size = len(per_benchmark[name]["test"])
+            scorer = SpanScorer(tokenizer, per_benchmark[name]["test"], config.scheme, config.max_length)
+            scores["test"]["by_benchmark"][name] = scorer.scores(logits[first : first + size])
+            first += size
     record = RunRecord(
         config=asdict(config),
         best_epoch=best,
         validation=scores["validation"],
         test=scores["test"],
         validation_history=history,
-        data={"train": f"e2e/{config.benchmark}/train.jsonl", **{f"n_{k}": len(v) for k, v in splits.items()}},
+        data={
+            "train": " + ".join(f"e2e/{name}/train.jsonl" for name in benchmarks),
+            **{f"n_{k}": len(v) for k, v in splits.items()},
+        },
         trainable_params=trainable,
         total_params=total,
         train_seconds=round(train_seconds, 1),
@@ -219,8 +239,9 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = parse_arguments(ExtractConfig)
-    if config.benchmark not in E2E_BENCHMARKS:
-        logger.warning("%s is not one of the standard end-to-end sets (%s)", config.benchmark, E2E_BENCHMARKS)
+    for name in config.benchmark.split("+"):
+        if name not in E2E_BENCHMARKS:
+            logger.warning("%s is not one of the standard end-to-end sets (%s)", name, E2E_BENCHMARKS)
     record = train_extractor(config)
     print(
         f"best epoch {record.best_epoch:g}: validation e2e F1 {100 * record.validation['e2e']['f1']:.2f}, "
