@@ -296,3 +296,42 @@ def test_micro_batching_is_on_by_default_and_can_be_turned_off(tiny_model, monke
     app = create_app(tiny_model[0])
     assert app.test_client().get("/health").get_json()["micro_batching"] is False
     assert not isinstance(app.extensions["absa_predict_proba"], MicroBatcher)
+
+
+def test_analyze_finds_aspects_in_raw_text_with_offsets(tiny_model, tiny_tagger):
+    client = create_app(tiny_model[0], extractor_dir=tiny_tagger).test_client()
+    text = "The pizza was great but the service was rude. We came back on a soup night."
+    response = client.post("/api/analyze", json={"text": text})
+    assert response.status_code == 200
+    aspects = response.get_json()["aspects"]
+    assert [(a["aspect"], a["sentiment"]) for a in aspects] == [("pizza", "positive"), ("service", "negative")]
+    for a in aspects:
+        assert text[a["start"] : a["end"]] == a["aspect"] and 0 < a["confidence"] <= 1
+    batch = client.post("/api/analyze", json={"texts": [text, "We came back on a soup night."]}).get_json()
+    assert batch["results"] == [{"aspects": aspects}, {"aspects": []}]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"text": ""}, "'text' is empty"),
+        ({"text": "x" * (MAX_TEXT_CHARS + 1)}, "at most"),
+        ({"text": "\ud800"}, "not valid Unicode"),
+        ({"texts": []}, "non-empty list"),
+        ({"texts": ["fine", 3]}, "texts[1]: 'text' must be a string"),
+        ({"texts": ["a"] * (MAX_BATCH_ITEMS + 1)}, "at most"),
+        ({"text": "a", "texts": ["b"]}, "expected"),
+        ([1, 2], "expected"),
+    ],
+)
+def test_analyze_refuses_bad_input_with_400(tiny_model, tiny_tagger, body, message):
+    client = create_app(tiny_model[0], extractor_dir=tiny_tagger).test_client()
+    data = json.dumps(body, ensure_ascii=True)  # a lone surrogate travels as an escape, as clients send it
+    response = client.post("/api/analyze", data=data, content_type="application/json")
+    assert response.status_code == 400 and message in response.get_json()["error"]
+
+
+def test_analyze_without_an_extractor_says_so(tiny_model, tmp_path):
+    client = create_app(tiny_model[0], extractor_dir=tmp_path / "none").test_client()
+    response = client.post("/api/analyze", json={"text": "Great pizza."})
+    assert response.status_code == 503 and "no aspect extractor" in response.get_json()["error"]

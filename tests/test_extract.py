@@ -29,6 +29,8 @@ def test_a_tagger_trains_chooses_its_epoch_on_validation_and_exports(tiny_e2e, t
     assert saved["test"] == record.test and saved["config"]["scheme"] == scheme
     assert json.loads((tmp_path / "m" / "absa_config.json").read_text())["task"] == "extract"
     assert not (tmp_path / "m" / "checkpoints").exists()
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "Aspect tagger" in card and f"{100 * record.test['e2e']['f1']:.2f}" in card
 
 
 def test_extract_config_is_checked():

@@ -423,3 +423,21 @@ def test_rebuilds_block_shows_how_far_a_rebuild_moved(tmp_path):
     [row] = table_rows(rebuilds_block(tmp_path))
     assert row[2] == "88.02 / 87.59" and row[4] == "86.09 / 86.51" and row[5] == "-1.93, -1.08"
     assert "bf16 on" in row[1] and "bf16 off" in row[3]
+
+
+def test_aspect_taggers_get_their_own_table_and_stay_out_of_the_classifier_tables(tiny_model, tiny_tagger, tmp_path):
+    import shutil
+
+    from absa.src.records import RunRecord
+    from absa.src.report import e2e_table, model_records, write_model_cards
+
+    shutil.copytree(tiny_tagger, tmp_path / "e2e")
+    (tmp_path / "clf").mkdir()
+    (tmp_path / "clf" / "metrics.json").write_text((tiny_model[0] / "metrics.json").read_text())
+    assert list(model_records(tmp_path)) == ["clf"]
+    record = RunRecord.load(tmp_path / "e2e")
+    [row] = table_rows(e2e_table(tmp_path))
+    assert row[0] == "`e2e`" and row[2] == "tiny" and row[6] == f"{100 * record.test['e2e']['f1']:.2f}"
+    (tmp_path / "e2e" / "README.md").unlink()
+    write_model_cards(tmp_path)
+    assert "Aspect tagger" in (tmp_path / "e2e" / "README.md").read_text()

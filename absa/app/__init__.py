@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from absa.app.batching import MicroBatcher, Overloaded
 from absa.src.data import LABELS, PACKAGE_DIR
+from absa.src.extractor import DEFAULT_EXTRACTOR, Extractor
 from absa.src.predict import AspectTooLong, Predictor, find_aspect
 
 MAX_TEXT_CHARS = 2000
@@ -53,11 +54,7 @@ def _check_unicode(value: str, what: str) -> None:
         raise BadRequest(f"{what} is not valid Unicode (it holds a lone surrogate)") from None
 
 
-def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
-    """Check one {"text": ..., "aspects": [...]} object; return (text, aspects)."""
-    if not isinstance(item, dict):
-        raise BadRequest(f"{where}expected a JSON object with 'text' and 'aspects'")
-    text, aspects = item.get("text"), item.get("aspects")
+def _parse_text(text: object, where: str = "") -> str:
     if text is None:
         raise BadRequest(f"{where}'text' is missing")
     if not isinstance(text, str):
@@ -66,6 +63,15 @@ def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
         raise BadRequest(f"{where}'text' is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise BadRequest(f"{where}'text' has {len(text)} characters; at most {MAX_TEXT_CHARS} are accepted")
+    _check_unicode(text, f"{where}'text'")
+    return text
+
+
+def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
+    """Check one {"text": ..., "aspects": [...]} object; return (text, aspects)."""
+    if not isinstance(item, dict):
+        raise BadRequest(f"{where}expected a JSON object with 'text' and 'aspects'")
+    text, aspects = _parse_text(item.get("text"), where), item.get("aspects")
     if aspects is None:
         raise BadRequest(f"{where}'aspects' is missing")
     if not isinstance(aspects, list) or not all(isinstance(a, str) for a in aspects):
@@ -76,7 +82,6 @@ def _parse_item(item: object, where: str = "") -> tuple[str, list[str]]:
         raise BadRequest(f"{where}'aspects' holds an empty string")
     if len(aspects) > MAX_ASPECTS:
         raise BadRequest(f"{where}{len(aspects)} aspects; at most {MAX_ASPECTS} are accepted per text")
-    _check_unicode(text, f"{where}'text'")
     for i, aspect in enumerate(aspects):
         _check_unicode(aspect, f"{where}'aspects'[{i}]")
     return text, aspects
@@ -101,10 +106,14 @@ def _json_body() -> object:
 
 
 def create_app(
-    model_dir: str | os.PathLike | None = None, predictor: Predictor | None = None, micro_batching: bool | None = None
+    model_dir: str | os.PathLike | None = None,
+    predictor: Predictor | None = None,
+    micro_batching: bool | None = None,
+    extractor_dir: str | os.PathLike | None = None,
 ) -> Flask:
-    """The application; the model is loaded here, once, never per request. ``micro_batching`` defaults to the
-    ``MICRO_BATCHING`` environment variable (on unless it is 0)."""
+    """The application; the models are loaded here, once, never per request. ``micro_batching`` defaults to the
+    ``MICRO_BATCHING`` environment variable (on unless it is 0); ``extractor_dir`` (default ``ABSA_E2E_MODEL_DIR``
+    or ``absa/models/e2e``, where there is one) is the aspect tagger behind ``/api/analyze``."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     model_dir = Path(model_dir or os.environ.get("ABSA_MODEL_DIR") or PACKAGE_DIR / "models" / "default")
@@ -118,6 +127,8 @@ def create_app(
     if micro_batching:
         predict_proba = MicroBatcher(predictor.predict_proba, float(os.environ.get("MICRO_BATCH_WAIT_MS", "2")))
     app.extensions["absa_predict_proba"] = predict_proba
+    extractor_dir = Path(extractor_dir or os.environ.get("ABSA_E2E_MODEL_DIR") or DEFAULT_EXTRACTOR)
+    extractor = Extractor(extractor_dir, batch_size=16) if (extractor_dir / "absa_config.json").exists() else None
 
     def predict_items(items: list[tuple[str, list[str]]]) -> list[list[dict]]:
         texts = [text for text, aspects in items for _ in aspects]
@@ -196,6 +207,28 @@ def create_app(
             raise BadRequest(f"{len(items)} items; at most {MAX_BATCH_ITEMS} are accepted per request")
         parsed = [_parse_item(item, f"items[{i}]: ") for i, item in enumerate(items)]
         return jsonify(results=[{"predictions": p} for p in predict_items(parsed)])
+
+    @app.post("/api/analyze")
+    def analyze():
+        """Find the aspects of raw text: {"text": ...} or {"texts": [...]} (up to MAX_BATCH_ITEMS)."""
+        body = _json_body()
+        if not isinstance(body, dict) or ("text" in body) == ("texts" in body):
+            raise BadRequest('expected {"text": ...} or {"texts": [...]}')
+        if "texts" in body:
+            texts = body["texts"]
+            if not isinstance(texts, list) or not texts:
+                raise BadRequest("'texts' must be a non-empty list of strings")
+            if len(texts) > MAX_BATCH_ITEMS:
+                raise BadRequest(f"{len(texts)} texts; at most {MAX_BATCH_ITEMS} are accepted per request")
+            texts = [_parse_text(t, f"texts[{i}]: ") for i, t in enumerate(texts)]
+        else:
+            texts = [_parse_text(body["text"])]
+        if extractor is None:
+            raise Refused(503, f"no aspect extractor is installed ({extractor_dir} missing); retry on another server")
+        found = extractor.extract(texts)
+        if "texts" in body:
+            return jsonify(results=[{"aspects": aspects} for aspects in found])
+        return jsonify(aspects=found[0])
 
     @app.errorhandler(BadRequest)
     def bad_request(err: BadRequest):

@@ -1,7 +1,7 @@
 """Error analysis of a model on a benchmark's test set: per-row predictions with slice flags, slice scores, error
 kinds, calibration and curves (no plotting), and the aggregates the docs render.
 
-    python -m absa.src.analysis [--model absa/models/default] [--dataset semeval14_restaurants]
+    python -m absa.src.analysis [--model absa/models/semeval14_restaurants] [--dataset semeval14_restaurants]
         [--output absa/reports/error_analysis.json]
 """
 
@@ -171,7 +171,9 @@ def highlight(text: str, aspect: str) -> str:
 class AnalysisArguments:
     """Which model to analyse on which benchmark's test set, and where the aggregates go."""
 
-    model: str = field(default=str(PACKAGE_DIR / "models" / "default"), metadata={"help": "exported model folder"})
+    model: str = field(
+        default=str(PACKAGE_DIR / "models" / "semeval14_restaurants"), metadata={"help": "exported model folder"}
+    )
     dataset: str = field(default="semeval14_restaurants", metadata={"help": "benchmark whose test set is analysed"})
     data_dir: str | None = field(default=None, metadata={"help": "default $ABSA_DATA_DIR or absa/data"})
     limit: int | None = field(default=None, metadata={"help": "only the first N test rows (smoke runs)"})

@@ -28,7 +28,7 @@ from absa.src.metrics import reliability
 from absa.src.model_card import write_model_card
 from absa.src.modeling import ABSA_CONFIG, read_absa_config
 from absa.src.predict import Predictor
-from absa.src.records import RunRecord
+from absa.src.records import RunRecord, is_tagger
 from absa.src.train import load_splits
 
 PLOT = "reliability.png"
@@ -114,6 +114,7 @@ def exported_models(models_dir: Path = PACKAGE_DIR / "models") -> list[str]:
         and not folder.is_symlink()
         and (folder / "metrics.json").exists()
         and any(folder.glob("*.safetensors"))
+        and not is_tagger(folder)
     ]
 
 

@@ -31,6 +31,7 @@ from absa.src.config import parse_arguments
 from absa.src.data import E2E_BENCHMARKS, PACKAGE_DIR, load_e2e
 from absa.src.files import write_json
 from absa.src.metrics import span_metrics
+from absa.src.model_card import write_tagger_card
 from absa.src.modeling import ABSA_CONFIG, LORA_TARGETS, count_parameters, load_tokenizer, name_base_by_hub_id, use_bf16
 from absa.src.records import RunRecord, git_commit
 from absa.src.tagging import SCHEMES, decode_tags, encode_sentence
@@ -232,6 +233,7 @@ def train_extractor(config: ExtractConfig) -> RunRecord:
             },
         )
         record.save(folder)
+        write_tagger_card(folder, record)
         shutil.rmtree(folder / "checkpoints", ignore_errors=True)
     return record
 

@@ -16,6 +16,7 @@ from absa.src.files import write_text
 from absa.src.records import RunRecord
 
 TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
+TAGGER_TEMPLATE = Path(__file__).parent / "templates" / "tagger_card.md"
 
 
 def scores_table(record: RunRecord) -> str:
@@ -106,3 +107,46 @@ def render_model_card(folder: str | os.PathLike, record: RunRecord) -> ModelCard
 def write_model_card(folder: str | os.PathLike, record: RunRecord) -> Path:
     """Write the card to ``folder/README.md``."""
     return write_text(Path(folder) / "README.md", str(render_model_card(folder, record)))
+
+
+def span_scores_table(record: RunRecord) -> str:
+    """A tagger's validation and test span scores (percent): end-to-end, extraction and PN F1 with precision and
+    recall; a tagger trained on several sets adds one test row per set."""
+    rows = {f"validation (epoch {record.best_epoch:g})": record.validation, "test": record.test}
+    rows |= {f"test: {name}": scores for name, scores in record.test.get("by_benchmark", {}).items()}
+    table = [
+        {"split": split}
+        | {
+            f"{kind} F1 (P / R)": f"{100 * s[kind]['f1']:.2f} ({100 * s[kind]['precision']:.1f} / "
+            f"{100 * s[kind]['recall']:.1f})"
+            for kind in ("e2e", "extraction", "pn")
+        }
+        for split, s in rows.items()
+    ]
+    return pd.DataFrame(table).to_markdown(index=False, disable_numparse=True)
+
+
+def write_tagger_card(folder: str | os.PathLike, record: RunRecord) -> Path:
+    """Write an aspect tagger's card (``absa.src.extract``) to ``folder/README.md``."""
+    folder, config = Path(folder), record.config
+    card_data = ModelCardData(
+        language="en",
+        library_name="peft" if config["regime"] == "lora" else "transformers",
+        base_model=hub_id(config["backbone"]),
+        pipeline_tag="token-classification",
+        tags=["aspect-based-sentiment-analysis", "absa", "aspect-term-extraction"],
+    )
+    card = ModelCard.from_template(
+        card_data,
+        template_path=str(TAGGER_TEMPLATE),
+        name=folder.name,
+        config=config,
+        trained_on=record.data["train"],
+        best_epoch=f"{record.best_epoch:g}",
+        scores=span_scores_table(record),
+        trainable_params=f"{record.trainable_params:,}",
+        train_seconds=f"{record.train_seconds:.0f}",
+        device=record.device,
+        commit=record.commit,
+    )
+    return write_text(folder / "README.md", str(card))

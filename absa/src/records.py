@@ -91,6 +91,12 @@ class RunRecord:
         return write_json(Path(folder) / METRICS_FILE, self.to_dict())
 
 
+def is_tagger(folder: str | os.PathLike) -> bool:
+    """Whether an exported folder holds an aspect tagger (``absa.src.extract``) rather than a classifier."""
+    path = Path(folder) / "absa_config.json"
+    return path.exists() and json.loads(path.read_text()).get("task") == "extract"
+
+
 def git_commit(repo: str | os.PathLike = PACKAGE_DIR) -> str:
     """HEAD of the repository, with ``-dirty`` when the training code or the pins differ from it (results files
     such as the ablation ledger, which the runner itself changes between runs, do not count)."""

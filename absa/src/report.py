@@ -31,8 +31,8 @@ from absa.src.ablation.selection import (
 from absa.src.config import describe
 from absa.src.data import PACKAGE_DIR
 from absa.src.files import read_json, write_text
-from absa.src.model_card import promoted_summary, write_model_card
-from absa.src.records import METRICS_FILE, RunRecord
+from absa.src.model_card import promoted_summary, write_model_card, write_tagger_card
+from absa.src.records import METRICS_FILE, RunRecord, is_tagger
 
 README = PACKAGE_DIR.parent / "README.md"
 DEPLOYMENT = PACKAGE_DIR.parent / "deployment_pipeline.md"
@@ -65,12 +65,48 @@ def _minutes(value: float) -> str:
 
 
 def model_records(models_dir: Path = MODELS_DIR) -> dict[str, RunRecord]:
-    """The run record of every exported model folder (links such as ``default`` are skipped), by folder name."""
+    """The run record of every exported classifier folder (links such as ``default`` and aspect taggers are
+    skipped), by folder name."""
     return {
         folder.name: RunRecord.load(folder)
         for folder in sorted(models_dir.iterdir())
-        if folder.is_dir() and not folder.is_symlink() and (folder / METRICS_FILE).exists()
+        if folder.is_dir() and not folder.is_symlink() and (folder / METRICS_FILE).exists() and not is_tagger(folder)
     }
+
+
+def tagger_folders(models_dir: Path = MODELS_DIR) -> list[Path]:
+    """Every exported aspect tagger folder (``absa.src.extract``)."""
+    return [
+        folder
+        for folder in sorted(models_dir.iterdir())
+        if folder.is_dir() and not folder.is_symlink() and (folder / METRICS_FILE).exists() and is_tagger(folder)
+    ]
+
+
+def e2e_table(models_dir: Path = MODELS_DIR) -> str:
+    """Each exported aspect tagger: configuration, validation and test end-to-end / extraction / PN F1."""
+    rows = []
+    for folder in tagger_folders(models_dir):
+        record = RunRecord.load(folder)
+        config = record.config
+        tests = record.test.get("by_benchmark") or {config["benchmark"]: record.test}
+        for benchmark, test in tests.items():
+            rows.append(
+                {
+                    "model": f"`{folder.name}`",
+                    "configuration": f"{config['backbone']} {config['regime']} {config['scheme']} tags, "
+                    f"lr {config['learning_rate']:g}, seed {config['seed']}",
+                    "trained on": config["benchmark"],
+                    "best epoch (val)": f"{record.best_epoch:g}",
+                    "val e2e F1": f"{100 * record.validation['e2e']['f1']:.2f}",
+                    "test set": benchmark,
+                    "test e2e F1": f"{100 * test['e2e']['f1']:.2f}",
+                    "test extraction F1": f"{100 * test['extraction']['f1']:.2f}",
+                    "test PN F1": f"{100 * test['pn']['f1']:.2f}",
+                    "train time": f"{record.train_seconds / 60:.0f} min on {record.device}",
+                }
+            )
+    return markdown(rows) if rows else "_No aspect tagger exported yet: `python -m absa.src.extract`._"
 
 
 def results_table(models_dir: Path = MODELS_DIR) -> str:
@@ -670,6 +706,7 @@ BLOCKS = {
     "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"),
     "load": load_table,
     "default": default_block,
+    "e2e": e2e_table,
     "rebuilds": rebuilds_block,
     "capacity": capacity_table,
 }
@@ -698,9 +735,11 @@ def render_file(path: Path) -> str:
 
 
 def write_model_cards(models_dir: Path = MODELS_DIR) -> None:
-    """Re-write every exported model folder's card from its run record, so cards follow the current template."""
+    """Re-write every exported model folder's card from its run record, so cards follow the current templates."""
     for name, record in model_records(models_dir).items():
         write_model_card(models_dir / name, record)
+    for folder in tagger_folders(models_dir):
+        write_tagger_card(folder, RunRecord.load(folder))
 
 
 def main() -> None:

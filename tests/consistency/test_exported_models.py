@@ -11,7 +11,7 @@ import pytest
 from absa.src.data import load_benchmark
 from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
-from absa.src.records import RunRecord
+from absa.src.records import RunRecord, is_tagger
 from conftest import REPO, SHARED_DATA
 
 MODELS = REPO / "absa" / "models"
@@ -22,6 +22,10 @@ EXPORTED = sorted(
     and not folder.is_symlink()
     and (folder / "metrics.json").exists()
     and any(folder.glob("*.safetensors"))
+    and not is_tagger(folder)
+)
+TAGGERS = sorted(
+    folder.name for folder in MODELS.iterdir() if folder.is_dir() and not folder.is_symlink() and is_tagger(folder)
 )
 
 
@@ -54,3 +58,27 @@ def test_exported_model_reproduces_its_recorded_test_scores(name):
         # with merged LoRA weights, where bf16 rounding can move a row or two
         for key in ("pn_macro_f1", "accuracy"):
             assert 100 * measured[key] == pytest.approx(100 * scores[key], abs=0.5), (benchmark, key)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TAGGERS)
+def test_exported_tagger_reproduces_its_recorded_test_scores(name):
+    from absa.src.data import load_e2e
+    from absa.src.extractor import Extractor
+    from absa.src.metrics import span_metrics
+
+    if not SHARED_DATA.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_DATA} missing: CI must run with ../shared beside the checkout")
+        pytest.skip("benchmark data not beside the checkout")
+    record = RunRecord.load(MODELS / name)
+    recorded = record.test.get("by_benchmark") or {record.config["benchmark"]: record.test}
+    extractor = Extractor(MODELS / name)
+    for benchmark, scores in recorded.items():
+        test = load_e2e(benchmark, SHARED_DATA)["test"]
+        found = extractor.extract([s["text"] for s in test])
+        gold = [[(a["start"], a["end"], a["label"]) for a in s["aspects"]] for s in test]
+        measured = span_metrics(gold, [[(a["start"], a["end"], a["label"]) for a in f] for f in found])
+        for kind in ("e2e", "extraction", "pn"):
+            # read sentence by sentence as users' texts are, where training scored whole lines
+            assert 100 * measured[kind]["f1"] == pytest.approx(100 * scores[kind]["f1"], abs=0.5), (benchmark, kind)
