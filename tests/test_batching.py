@@ -130,3 +130,10 @@ def test_every_pass_runs_in_the_one_model_thread():
 def test_settings_are_checked(kwargs, bad):
     with pytest.raises(ValueError, match=bad):
         MicroBatcher(SlowModel(), **kwargs)
+
+
+def test_the_record_of_pass_sizes_stays_bounded_on_a_long_running_server():
+    batcher = MicroBatcher(SlowModel(seconds=0), max_wait_ms=0)
+    for _ in range(1100):
+        batcher(["t"], ["a"])
+    assert len(batcher.batch_sizes) == 1024 and sum(batcher.batch_sizes) == 1024

@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -61,7 +62,8 @@ class MicroBatcher:
         self.max_pairs = max_pairs
         self.max_queued_pairs = max_queued_pairs
         self.timeout_s = timeout_s
-        self.batch_sizes: list[int] = []  # pairs per forward pass, for tests and the load test's report
+        # pairs per forward pass, the latest 1,024 (a server runs for weeks: the record must not grow with it)
+        self.batch_sizes: deque[int] = deque(maxlen=1024)
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._queued_pairs = 0
         self._lock = threading.Lock()

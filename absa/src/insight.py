@@ -27,6 +27,7 @@ from transformers import AutoModel
 from absa.src.backbones import resolve_backbone
 from absa.src.data import LABELS
 from absa.src.files import write_atomically, write_json, write_text
+from absa.src.modeling import load_tokenizer
 from absa.src.predict import sentence_spans
 
 GROUP_SIMILARITY = 0.45  # mean cosine similarity at which two groups of terms join (waiter + staff, not + pasta)
@@ -77,8 +78,6 @@ class AspectTally:
 @torch.inference_mode()
 def embed(terms: list[str], backbone: str, batch_size: int = 64) -> np.ndarray:
     """Unit-length sentence embeddings of ``terms`` from the backbone encoder (mean pooling over tokens)."""
-    from absa.src.modeling import load_tokenizer
-
     source = resolve_backbone(backbone)
     tokenizer, model = load_tokenizer(source), AutoModel.from_pretrained(source).eval()
     vectors = []
