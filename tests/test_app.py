@@ -161,6 +161,70 @@ def test_page_renders_a_prediction_in_headless_chromium(tiny_model, tmp_path):
     assert (shots / "app.png").stat().st_size > 10_000
 
 
+def test_the_page_finds_aspects_itself_and_highlights_them_by_offset_in_headless_chromium(tiny_model, tmp_path):
+    """Find mode: the page calls /api/analyze with the text alone and marks each found span where its offsets say
+    (the second "service" below, not the first), with a row per aspect; a text without aspects says so."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("chromium not installed")
+
+    class FoundByRule:
+        """Stands in for the tagger so that the page, not the model, is what is tested."""
+
+        def extract(self, texts):
+            found = []
+            for text in texts:
+                start = text.rfind("service")
+                found.append(
+                    []
+                    if start < 0
+                    else [
+                        {
+                            "aspect": "pasta",
+                            "start": 4,
+                            "end": 9,
+                            "label": 2,
+                            "sentiment": "positive",
+                            "confidence": 0.9,
+                        },
+                        {
+                            "aspect": "service",
+                            "start": start,
+                            "end": start + 7,
+                            "label": 0,
+                            "sentiment": "negative",
+                            "confidence": 0.8,
+                        },
+                    ]
+                )
+            return found
+
+    app = create_app(tiny_model[0])
+    app.extensions["absa_extractor"] = FoundByRule()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = CHROMIUM_FLAGS + [f"--user-data-dir={tmp_path / 'profile'}"]
+
+    def page(text):
+        url = f"http://127.0.0.1:{server.server_port}/?" + urllib.parse.urlencode({"mode": "find", "text": text})
+        return subprocess.run([CHROMIUM, *base, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+
+    try:
+        dom = page("The pasta was good; service? The service was rude.")
+        empty = page("Nothing to see here.")
+    finally:
+        server.shutdown()
+    sentence = re.search(r'<div id="sentence">(.*?)</div>', dom, re.S).group(1)
+    assert sentence == (
+        'The <mark class="positive" title="positive">pasta</mark> was good; service? The '
+        '<mark class="negative" title="negative">service</mark> was rude.'
+    ), dom[-3000:]
+    assert '<td>service</td><td><mark class="negative">negative</mark></td><td>80.0%</td>' in dom
+    assert 'id="aspects-field" hidden=""' in dom
+    assert '<p id="none">No aspect found in this text.</p>' in empty and '<table id="found" hidden="">' in empty
+
+
 def test_an_aspect_missing_from_the_text_is_flagged(client):
     predictions = client.post("/api/predict", json={"text": "Great pasta.", "aspects": ["pasta", "parking"]}).get_json()
     found = {p["aspect"]: p["found_in_text"] for p in predictions["predictions"]}
@@ -335,3 +399,11 @@ def test_analyze_without_an_extractor_says_so(tiny_model, tmp_path):
     client = create_app(tiny_model[0], extractor_dir=tmp_path / "none").test_client()
     response = client.post("/api/analyze", json={"text": "Great pizza."})
     assert response.status_code == 503 and "no aspect extractor" in response.get_json()["error"]
+
+
+def test_the_queue_bound_that_turns_waiting_into_429_is_set_by_the_environment(tiny_model, monkeypatch):
+    monkeypatch.setenv("MICRO_BATCH_MAX_QUEUED_PAIRS", "300")
+    assert create_app(tiny_model[0], micro_batching=True).extensions["absa_predict_proba"].max_queued_pairs == 300
+    monkeypatch.setenv("MICRO_BATCH_MAX_QUEUED_PAIRS", "0")
+    with pytest.raises(ValueError, match="max_queued_pairs must be positive, not 0"):
+        create_app(tiny_model[0], micro_batching=True)

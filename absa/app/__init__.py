@@ -125,10 +125,17 @@ def create_app(
         micro_batching = os.environ.get("MICRO_BATCHING", "1") != "0"
     predict_proba = predictor.predict_proba
     if micro_batching:
-        predict_proba = MicroBatcher(predictor.predict_proba, float(os.environ.get("MICRO_BATCH_WAIT_MS", "2")))
+        # the queue bound decides when a caller gets 429 at once instead of waiting: size it to the pairs a
+        # container predicts in the time a caller should wait (deployment_pipeline.md)
+        predict_proba = MicroBatcher(
+            predictor.predict_proba,
+            float(os.environ.get("MICRO_BATCH_WAIT_MS", "2")),
+            max_queued_pairs=int(os.environ.get("MICRO_BATCH_MAX_QUEUED_PAIRS", "2048")),
+        )
     app.extensions["absa_predict_proba"] = predict_proba
     extractor_dir = Path(extractor_dir or os.environ.get("ABSA_E2E_MODEL_DIR") or DEFAULT_EXTRACTOR)
     extractor = Extractor(extractor_dir, batch_size=16) if (extractor_dir / "absa_config.json").exists() else None
+    app.extensions["absa_extractor"] = extractor
 
     def predict_items(items: list[tuple[str, list[str]]]) -> list[list[dict]]:
         texts = [text for text, aspects in items for _ in aspects]
@@ -223,9 +230,9 @@ def create_app(
             texts = [_parse_text(t, f"texts[{i}]: ") for i, t in enumerate(texts)]
         else:
             texts = [_parse_text(body["text"])]
-        if extractor is None:
+        if app.extensions["absa_extractor"] is None:
             raise Refused(503, f"no aspect extractor is installed ({extractor_dir} missing); retry on another server")
-        found = extractor.extract(texts)
+        found = app.extensions["absa_extractor"].extract(texts)
         if "texts" in body:
             return jsonify(results=[{"aspects": aspects} for aspects in found])
         return jsonify(aspects=found[0])
