@@ -139,3 +139,41 @@ def test_output_that_is_a_directory_or_the_input_is_refused(tiny_tagger, tmp_pat
     with pytest.raises(SystemExit) as exit_info:
         main([str(source), "--output", str(tmp_path / "a.csv"), "--chunk_size", "0"])
     assert exit_info.value.code == 2
+
+
+ACCELERATE = ["accelerate", "launch", "--cpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no"]
+ACCELERATE += ["--dynamo_backend", "no", "--main_process_port", "0", "-m", "absa.src.analyze"]
+
+
+def launch(args: list, tmp_path) -> subprocess.CompletedProcess:
+    """``analyze`` in two CPU processes under ``accelerate launch``."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HOME": str(tmp_path / "hf")}
+    binary = shutil.which("accelerate") or os.path.join(os.path.dirname(os.sys.executable), "accelerate")
+    command = [binary, *ACCELERATE[1:], *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+
+
+def test_two_processes_under_accelerate_give_the_one_process_output_and_report(tiny_tagger, tmp_path, capsys):
+    source = tmp_path / "feedback.csv"
+    feedback_frame(300).to_csv(source, index=False)
+    common = [source, "--model", tiny_tagger, "--chunk_size", 40]
+    code, printed = run([*common, "--output", tmp_path / "one.csv", "--report", tmp_path / "one"], capsys)
+    assert code == 0, printed.err
+    done = launch([*common, "--output", tmp_path / "two.csv", "--report", tmp_path / "two"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    # the same rows in the same (input) order, though each process analysed every other chunk
+    assert (tmp_path / "two.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    one, two = (json.loads((tmp_path / name / "report.json").read_text()) for name in ("one", "two"))
+    assert two == one
+    assert not list(tmp_path.glob(".two.csv.shards"))  # the shards are gone
+    assert printed.out.splitlines()[-1].split(". Written")[0] in done.stdout  # the same counts, summed
+
+
+def test_a_bad_row_under_accelerate_stops_every_process_with_a_message_and_no_output(tiny_tagger, tmp_path):
+    source = tmp_path / "feedback.csv"
+    feedback_frame(200).to_csv(source, index=False)
+    with open(source, "a") as handle:
+        handle.write('r200,"one text",bistro,an extra field\n')
+    done = launch([source, "--model", tiny_tagger, "--chunk_size", 40, "--output", tmp_path / "out.csv"], tmp_path)
+    assert done.returncode != 0 and "not a readable CSV" in done.stderr
+    assert not (tmp_path / "out.csv").exists() and not list(tmp_path.glob(".out.csv.shards"))

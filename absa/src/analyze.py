@@ -10,19 +10,27 @@ result column gets an ``input_`` prefix), in input order; ``row`` is the 0-based
 A text with no aspect gives no row; empty or blank texts are skipped and counted.
 
 The file is read in chunks (constant memory on a large file), with a progress bar; the output is written whole or
-not at all. ``--report DIR`` adds the insight report (``absa.src.insight``): the aspects most talked about, grouped,
-with their sentiment and example quotes, as plots and one HTML page. Bad input (no such file, an empty or unreadable
+not at all. A corpus too big for one machine runs data-parallel, one shard of chunks per process, merged into one
+output in input order (``accelerate launch --num_processes N -m absa.src.analyze FEEDBACK.csv --output OUT.csv``).
+``--report DIR`` adds the insight report (``absa.src.insight``): the aspects most talked about, grouped, with their
+sentiment and example quotes, as plots and one HTML page. Bad input (no such file, an empty or unreadable
 file, bytes that are not UTF-8, no text column) exits with status 2, a message and no output.
 """
 
 from __future__ import annotations
 
 import csv
+import heapq
+import itertools
+import json
+import shutil
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from accelerate import PartialState
 from tqdm.auto import tqdm
 from transformers import HfArgumentParser
 
@@ -86,7 +94,10 @@ def aspect_rows(chunk: pd.DataFrame, found: list[list[dict]], carried: list[str]
 
 
 def analyze(args: AnalyzeArguments, feedback: str) -> dict:
-    """Analyse ``feedback`` into ``args.output`` (and ``args.report``); returns the counts it printed."""
+    """Analyse ``feedback`` into ``args.output`` (and ``args.report``); returns the counts it printed.
+
+    Under ``accelerate launch`` each process analyses every n-th chunk into its own shard; the main process then
+    merges the shards in input order into the one output (and report)."""
     path = Path(feedback)
     columns, lines = check_feedback(path, args.text_column)
     carried = [c for c in columns if c != args.text_column]
@@ -95,36 +106,96 @@ def analyze(args: AnalyzeArguments, feedback: str) -> dict:
         raise FeedbackError(f"--output {output} is a directory; name a CSV file")
     if output.resolve() == path.resolve():
         raise FeedbackError(f"--output {output} is the input file; name another one")
+    state = PartialState()
     extractor = Extractor(args.model, batch_size=args.batch_size)
     tally = AspectTally()
     counts = {"rows": 0, "skipped_empty": 0, "without_aspect": 0, "aspects": 0}
+    header = COLUMNS + [f"input_{c}" if c in COLUMNS else c for c in carried]
 
-    def write(temporary: str) -> None:
+    def write_rows(writer) -> None:
+        """This process's chunks (all of them when it is the only one), analysed into ``writer``."""
         reader = pd.read_csv(
             path, dtype=str, keep_default_na=False, chunksize=args.chunk_size, encoding="utf-8", on_bad_lines="error"
         )
-        with open(temporary, "w", newline="", encoding="utf-8") as handle, tqdm(total=lines, unit="row") as bar:
+        bar = tqdm(total=lines, unit="row", disable=not state.is_main_process)
+        for index, chunk in enumerate(reader):
+            bar.update(len(chunk))
+            if index % state.num_processes != state.process_index:
+                continue
+            blank = chunk[args.text_column].str.strip() == ""
+            counts["rows"] += len(chunk)
+            counts["skipped_empty"] += int(blank.sum())
+            kept = chunk[~blank]
+            found = extractor.extract(kept[args.text_column].tolist())
+            counts["without_aspect"] += sum(not aspects for aspects in found)
+            counts["aspects"] += sum(len(aspects) for aspects in found)
+            tally.add(kept[args.text_column].tolist(), found)
+            writer.writerows(aspect_rows(kept, found, carried, args.text_column))
+        bar.close()
+
+    def write(temporary: str) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(COLUMNS + [f"input_{c}" if c in COLUMNS else c for c in carried])
-            for chunk in reader:
-                blank = chunk[args.text_column].str.strip() == ""
-                counts["rows"] += len(chunk)
-                counts["skipped_empty"] += int(blank.sum())
-                kept = chunk[~blank]
-                found = extractor.extract(kept[args.text_column].tolist())
-                counts["without_aspect"] += sum(not aspects for aspects in found)
-                counts["aspects"] += sum(len(aspects) for aspects in found)
-                tally.add(kept[args.text_column].tolist(), found)
-                writer.writerows(aspect_rows(kept, found, carried, args.text_column))
-                bar.update(len(chunk))
+            writer.writerow(header)
+            write_rows(writer)
 
     try:
-        write_atomically(output, write)
+        if state.num_processes == 1:
+            write_atomically(output, write)
+        else:
+            counts = analyze_in_shards(state, output, header, write_rows, counts, tally)
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise FeedbackError(f"{path}: not a readable CSV ({str(err).strip()})") from None
-    if args.report:
+    if args.report and state.is_main_process:
         write_report(tally, args.report, extractor, counts)
     return counts
+
+
+def analyze_in_shards(state: PartialState, output: Path, header: list[str], write_rows, counts: dict, tally) -> dict:
+    """Each process writes its rows and counts to a shard beside ``output``; after all have finished, the main
+    process merges the shards by input row (each is in input order already) into ``output`` and ``tally`` and
+    removes them. An error in any process is raised in every process, after the barrier, so none waits forever."""
+    shards = output.parent / f".{output.name}.shards"
+    shards.mkdir(parents=True, exist_ok=True)
+    mine = shards / f"{state.process_index}.csv"
+    error = None
+    try:
+        with open(mine, "w", newline="", encoding="utf-8") as handle:
+            write_rows(csv.writer(handle))
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        error = str(err).strip() or type(err).__name__
+    (shards / f"{state.process_index}.json").write_text(json.dumps({"counts": counts, "error": error}))
+    state.wait_for_everyone()
+    results = [json.loads((shards / f"{i}.json").read_text()) for i in range(state.num_processes)]
+    errors = [r["error"] for r in results if r["error"]]
+    total = {key: sum(r["counts"][key] for r in results) for key in counts}
+    if state.is_main_process and not errors:
+
+        def merge(temporary: str) -> None:
+            with ExitStack() as stack, open(temporary, "w", newline="", encoding="utf-8") as handle:
+                readers = [
+                    csv.reader(stack.enter_context(open(shards / f"{i}.csv", newline="", encoding="utf-8")))
+                    for i in range(state.num_processes)
+                ]
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                merged = heapq.merge(*readers, key=lambda r: int(r[0]))  # each shard is in input order
+                for _, group in itertools.groupby(merged, key=lambda r: r[0]):
+                    group = list(group)
+                    writer.writerows(group)
+                    found = [
+                        {"aspect": r[2], "start": int(r[3]), "end": int(r[4]), "label": int(r[5]), "sentiment": r[6]}
+                        for r in group
+                    ]
+                    tally.add([group[0][1]], [found])
+
+        write_atomically(output, merge)
+    state.wait_for_everyone()
+    if state.is_main_process:
+        shutil.rmtree(shards, ignore_errors=True)
+    if errors:
+        raise pd.errors.ParserError(errors[0])
+    return total
 
 
 def parse(argv: list[str] | None = None) -> tuple[AnalyzeArguments, str]:
