@@ -46,49 +46,101 @@ def test_render_block_needs_markers():
         render_block("no markers", "new")
 
 
-def test_ensembles_block_shows_members_and_ensemble(tmp_path):
+def test_ensembles_block_shows_members_and_ensemble_of_the_cells_validation_chooses(write_ledger, tmp_path):
     from absa.src.report import ensembles_block
 
     assert "python -m absa.src.ensemble" in ensembles_block(tmp_path)  # nothing measured yet
+    ledger = write_ledger(
+        tmp_path / "results.csv",
+        [(f"a{seed}", "d", 3e-5, seed, 0.8, 0.8) for seed in (1, 2, 3)]
+        + [(f"g{seed}", "all", 5e-4, seed, 0.8, 0.8) for seed in (1, 2, 3)],
+    )
     entry = {
         "dataset": "d",
+        "backbone": "minilm",
+        "run_ids": ["a1", "a2", "a3"],
         "configuration": "minilm full lr 3e-05",
-        "seeds": [1, 2],
-        "members": {"test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+        "seeds": [1, 2, 3],
+        "members": {"test_pn_f1": [80.0, 82.0, 84.0], "test_acc": [70.0, 74.0, 72.0]},
         "ensemble": {"test_pn_f1": 83.5, "test_acc": 75.25},
     }
     general = {
         "dataset": "all",
+        "backbone": "minilm",
+        "run_ids": ["g1", "g2", "g3"],
         "benchmark": "mams",
-        "configuration": "mpnet lora r16 lr 0.0005",
-        "seeds": [1, 2],
-        "members": {"val_pn_f1": [81.0, 84.0], "test_pn_f1": [80.0, 82.0], "test_acc": [70.0, 74.0]},
+        "configuration": "minilm full lr 0.0005",
+        "seeds": [1, 2, 3],
+        "members": {"val_pn_f1": [81.0, 84.0, 81.0], "test_pn_f1": [80.0, 82.0, 84.0], "test_acc": [70.0, 74.0, 72.0]},
         "ensemble": {"val_pn_f1": 85.0, "test_pn_f1": 83.5, "test_acc": 75.25},
     }
     (tmp_path / "ensembles.json").write_text(json.dumps([entry, general]))
-    rows = table_rows(ensembles_block(tmp_path))
+    rows = table_rows(ensembles_block(tmp_path, ledger))
     assert rows[0] == [
         "d",
         "minilm full lr 3e-05",
-        "2",
+        "3",
         "-",
         "-",
-        "81.00 (80.00, 82.00)",
+        "82.00 (80.00, 82.00, 84.00)",
         "83.50",
-        "72.00 (70.00, 74.00)",
+        "72.00 (70.00, 74.00, 72.00)",
         "75.25",
     ]  # no validation score: each seed held out its own split
-    assert rows[1] == [
-        "mams",
-        "general model: mpnet lora r16 lr 0.0005",
-        "2",
-        "82.50 (81.00, 84.00)",
-        "85.00",
-        "81.00 (80.00, 82.00)",
-        "83.50",
-        "72.00 (70.00, 74.00)",
-        "75.25",
+    assert rows[1][:5] == ["mams", "general model: minilm full lr 0.0005", "3", "82.00 (81.00, 84.00, 81.00)", "85.00"]
+    # a cell that now beats the ensemble's on validation: that ensemble is no longer shown as the chosen cell's
+    write_ledger(
+        ledger,
+        [(f"a{seed}", "d", 3e-5, seed, 0.8, 0.8) for seed in (1, 2, 3)]
+        + [(f"b{seed}", "d", 1e-4, seed, 0.9, 0.7) for seed in (1, 2, 3)]
+        + [(f"g{seed}", "all", 5e-4, seed, 0.8, 0.8) for seed in (1, 2, 3)],
+    )
+    block = ensembles_block(tmp_path, ledger)
+    assert [row[0] for row in table_rows(block)] == ["mams"]
+    assert "minilm on d (minilm full lr 3e-05; validation now chooses minilm full lr 0.0001" in block
+
+
+def test_errors_block_keeps_error_kinds_and_their_contexts_apart(tmp_path):
+    from absa.src.analysis import ERROR_TYPES
+    from absa.src.report import ERROR_KINDS, errors_block, errors_summary
+
+    assert set(ERROR_KINDS) == set(ERROR_TYPES)
+    kinds = [{"type": k, "errors": 2.0, "share of errors": 33.3, "share of rows": 2.0} for k in ERROR_KINDS]
+    context = {"type": "with a negation", "errors": 3.0, "share of errors": 50.0, "share of rows": 20.0}
+    report = {
+        "model": "m",
+        "dataset": "d",
+        "rows": 100,
+        "metrics": {"accuracy": 0.94, "pn_macro_f1": 0.9},
+        "ece": 3.0,
+        "slices": [{"slice": "all", "value": "", "rows": 100, "accuracy": 94.0, "pn_macro_f1": 90.0}],
+        "error_types": [*kinds, context],
+    }
+    (tmp_path / "error_analysis.json").write_text(json.dumps(report))
+    block = errors_block(tmp_path)
+    tables = [part for part in block.split("\n\n") if part.startswith("|")]
+    assert [len(table.splitlines()) - 2 for table in tables] == [1, 3, 1]
+    assert "% of all rows that are so" in tables[2] and "with a negation" in tables[2]
+    assert "with a negation" not in tables[1]
+    report["slices"] += [
+        {"slice": name, "value": value, "rows": 50, "accuracy": 90.0, "pn_macro_f1": score}
+        for name, value, score in [
+            ("disagreeing_aspects", "yes", 70.0),
+            ("disagreeing_aspects", "no", 95.0),
+            ("aspect_seen_in_train", "yes", 93.0),
+            ("aspect_seen_in_train", "no", 81.0),
+        ]
     ]
+    report["error_types"][1]["errors"] = 3.0  # "polar read as neutral" is now the largest kind
+    report["error_types"].append(
+        {"type": "confidence >= 0.9", "errors": 1.0, "share of errors": 16.7, "share of rows": 60.0}
+    )
+    (tmp_path / "error_analysis.json").write_text(json.dumps(report))
+    summary = errors_summary(tmp_path)
+    assert "- Polar read as neutral: 33.3% of the errors." in summary
+    assert "Sentences whose aspects disagree: PN-F1 70.0 on 50 rows, 95.0 on the others." in summary
+    assert "Aspects never seen in training: PN-F1 81.0 on 50 rows, 93.0 on the others." in summary
+    assert "Confidence >= 0.9: 16.7% of the errors, 60.0% of all rows." in summary
 
 
 def test_goals_block_says_whether_each_benchmark_meets_its_goal(write_ledger, tmp_path):
@@ -404,6 +456,46 @@ def test_load_table_compares_both_modes_with_the_ceiling(tmp_path):
     assert "**20.0 requests/s**" in table and "1.87 pairs a request" in table
 
 
+def test_capacity_and_spike_size_every_row_at_the_target_utilisation(tmp_path):
+    from absa.src.report import capacity_table, spike_block
+
+    level = {"requests": 100, "p50_ms": 10.0, "p99_ms": 30.0, "errors": 0, "threads": 32, "micro_batching": True}
+    report = {
+        "cores": 2,
+        "pairs_per_request": 2.0,
+        "startup_seconds": 15.0,
+        "levels": [
+            {**level, "clients": 8, "throughput_rps": 10.0, "p95_ms": 400.0},
+            {**level, "clients": 32, "throughput_rps": 12.0, "p95_ms": 900.0},  # faster, but over the budget
+            {**level, "clients": 32, "throughput_rps": 50.0, "p95_ms": 100.0, "micro_batching": False},
+        ],
+    }
+    (tmp_path / "loadtest.json").write_text(json.dumps(report))
+    profile = {
+        "steady_rps": 20,
+        "burst_rps": 200,
+        "design_rps": 10000,
+        "target_utilisation": 0.5,
+        "p95_budget_ms": 500,
+        "hours_per_month": 100,
+        "instance": "x",
+        "instance_usd_per_hour": 1.0,
+        "metric_period_s": 60,
+        "alarm_periods": 2,
+        "warm_instance_s": 30,
+        "cold_instance_s": 100,
+    }
+    table = capacity_table(tmp_path, profile)
+    assert "**10.0 requests/s**" in table and "within a p95 of 500 ms" in table
+    # at 50% of 10 requests/s a container takes 5: steady 20 -> 4, burst 200 -> 40, design 10,000 -> 2,000
+    assert [row[2] for row in table_rows(table)] == ["4", "40", "2,000"]
+    assert table_rows(table)[0][3] == "400"
+    spike = spike_block(tmp_path, profile)
+    assert [row[-1] for row in table_rows(spike)] == ["**165 s**", "**235 s**"]  # 120 + 30 + 15, 120 + 100 + 15
+    # the steady fleet (4 x 10 requests/s) serves 40 of 200: 80% refused until the burst's capacity is up
+    assert "**80%**" in spike
+
+
 def test_rebuilds_block_shows_how_far_a_rebuild_moved(tmp_path):
     from absa.src.report import rebuilds_block
 
@@ -441,3 +533,87 @@ def test_aspect_taggers_get_their_own_table_and_stay_out_of_the_classifier_table
     (tmp_path / "e2e" / "README.md").unlink()
     write_model_cards(tmp_path)
     assert "Aspect tagger" in (tmp_path / "e2e" / "README.md").read_text()
+
+
+def test_approaches_block_shows_each_approachs_validation_choice_and_bolds_the_best(write_ledger, tmp_path):
+    import csv
+
+    from absa.src.report import approaches_block
+
+    ledger = write_ledger(
+        tmp_path / "results.csv",
+        [(f"a{s}", "r", 3e-5, s, 0.80, 0.70) for s in (1, 2, 3)]  # chosen within full fine-tuning on validation
+        + [(f"b{s}", "r", 1e-4, s, 0.70, 0.99) for s in (1, 2, 3)]  # better on test only: never shown
+        + [(f"c{s}", "r", 5e-4, s, 0.60 + s / 100, 0.90) for s in (1, 2, 3)],
+    )
+    with open(ledger, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["run_id"].startswith("c"):
+            row.update(regime="lora", lora_r="16")
+    with open(ledger, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    block = approaches_block(ledger, goals={"r": {"test_acc": 91.0}})
+    table = {row[0]: row[1] for row in table_rows(block)}
+    assert table["MiniLM, full fine-tuning"] == "**70.00 ± 0.00 (80.00)**"
+    assert table["MiniLM, LoRA"] == "90.00 ± 0.00 (62.00)"
+    assert table["MPNet, full fine-tuning"] == "-"
+    assert table["goal (test)"] == "acc ≥ 91"
+
+
+def test_single_factor_summary_names_only_changes_beyond_the_seed_spread(write_ledger, tmp_path):
+    import csv
+
+    from absa.src.report import single_factor_summary
+
+    ledger = write_ledger(
+        tmp_path / "results.csv",
+        [(f"m{s}", "r", 3e-5, s, 0.80 + s / 1000, 0.8) for s in (1, 2, 3)]
+        + [(f"x{s}", "r", 1e-4, s, 0.90 + s / 1000, 0.8) for s in (1, 2, 3)]
+        + [(f"y{s}", "r", 5e-4, s, 0.79 + (s - 1) / 100, 0.8) for s in (1, 2, 3)],
+    )
+    with open(ledger, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        if row["run_id"][0] in "xy":
+            row["experiment"] = "learning_rate"
+    with open(ledger, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("experiments: []\n")
+    text = single_factor_summary(ledger, grid)
+    assert text.startswith("2 single-factor changes")
+    assert "minilm full lr 0.0001 on r (+10.00 validation PN-F1)" in text
+    assert "lr 0.0005" not in text
+
+
+def test_gpu_training_time_scales_the_measured_rate_to_each_training_set(write_ledger, tmp_path):
+    import csv
+
+    from absa.src.report import gpu_training_block
+
+    ledger = write_ledger(
+        tmp_path / "results.csv", [(f"g{s}", "semeval14_restaurants", 5e-4, s, 0.8, 0.8) for s in (1, 2)]
+    )
+    with open(ledger, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row, seconds in zip(rows, (90, 110)):  # 1,000 rows x 5 epochs in 100 s on average: 50 a second
+        row.update(backbone="mpnet", regime="lora", lora_r="16", device="NVIDIA H100", train_seconds=str(seconds))
+    rows.append({**rows[0], "run_id": "c1", "device": "cpu x2", "train_seconds": "9999"})  # a CPU run: not counted
+    with open(ledger, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert "No GPU run" in gpu_training_block(ledger, tmp_path)
+    for name, n_train, epochs in (("semeval14_restaurants", 1000, 5), ("general", 6000, 3)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(
+            json.dumps({"data": {"n_train": n_train}, "config": {"epochs": epochs}})
+        )
+    block = gpu_training_block(ledger, tmp_path)
+    assert "NVIDIA H100: 50 rows x epochs a second (mean of 2 runs" in block
+    assert [row[-1] for row in table_rows(block)] == ["1.7", "6.0", "60.0"]

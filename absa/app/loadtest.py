@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import torch
 
 from absa.src.config import parse_arguments
 from absa.src.data import PACKAGE_DIR, read_frame
@@ -184,6 +185,7 @@ def offline_ceiling(model: str, items: list[dict], seconds: float, batch_size: i
     return {
         "ceiling_rps": round(passes * len(items) / elapsed, 2),
         "ceiling_pairs_per_s": round(passes * len(texts) / elapsed, 2),
+        "precision": "bf16" if predictor.bf16 else "fp32",
     }
 
 
@@ -224,6 +226,7 @@ def main() -> None:
     report = {
         "model": Path(args.model).resolve().name,
         "cores": os.cpu_count(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "server": "gunicorn gthread, 1 worker",
         "pairs_per_request": round(sum(len(item["aspects"]) for item in items) / len(items), 2),
         **ceiling,

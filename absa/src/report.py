@@ -18,10 +18,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from absa.src.ablation.ledger import LEDGER, devices, read_ledger
+from absa.src import e2e_ledger
+from absa.src.ablation.ledger import LEDGER, devices, per_benchmark, read_ledger
 from absa.src.ablation.runner import paired_experiments
 from absa.src.ablation.selection import (
+    MIN_SEEDS,
+    best_cell,
     best_per_benchmark,
+    choose_on_validation,
     compare_to_base,
     label,
     paired_table,
@@ -29,7 +33,7 @@ from absa.src.ablation.selection import (
     summarize,
 )
 from absa.src.config import describe
-from absa.src.data import PACKAGE_DIR
+from absa.src.data import ALL, E2E_BENCHMARKS, PACKAGE_DIR
 from absa.src.files import read_json, write_text
 from absa.src.model_card import promoted_summary, write_model_card, write_tagger_card
 from absa.src.records import METRICS_FILE, RunRecord, is_tagger
@@ -37,13 +41,20 @@ from absa.src.records import METRICS_FILE, RunRecord, is_tagger
 README = PACKAGE_DIR.parent / "README.md"
 DEPLOYMENT = PACKAGE_DIR.parent / "deployment_pipeline.md"
 METHODOLOGY = PACKAGE_DIR.parent / "training_methodology.md"
+ABLATION_APPENDIX = PACKAGE_DIR.parent / "docs" / "ablation_full.md"
+DOCS = (README, DEPLOYMENT, METHODOLOGY, ABLATION_APPENDIX)
 MODELS_DIR = PACKAGE_DIR / "models"
 REPORTS_DIR = PACKAGE_DIR / "reports"
 GRID = MODELS_DIR / "ablation" / "grid.yaml"
 ASSUMPTIONS = yaml.safe_load((REPORTS_DIR / "assumptions.yaml").read_text())
-GOALS, FAST_GOAL, LOAD_PROFILE, DEFAULT_BAR = (
-    ASSUMPTIONS[key] for key in ("goals", "fast_goal", "load_profile", "default_bar")
+GOALS, FAST_GOAL, LOAD_PROFILE, DEFAULT_BAR, E2E_GOALS = (
+    ASSUMPTIONS[key] for key in ("goals", "fast_goal", "load_profile", "default_bar", "e2e_goals")
 )
+
+
+# The three kinds that partition the errors (``analysis.ERROR_TYPES``; a test keeps the two in step): their "% of
+# all rows" is the error's own rate, while a context's is the share of rows in that context.
+ERROR_KINDS = ("neutral read as polar", "polar read as neutral", "polarity flipped")
 
 
 def markdown(rows: list[dict] | pd.DataFrame) -> str:
@@ -107,6 +118,50 @@ def e2e_table(models_dir: Path = MODELS_DIR) -> str:
                 }
             )
     return markdown(rows) if rows else "_No aspect tagger exported yet: `python -m absa.src.extract`._"
+
+
+def e2e_seeds_block(ledger: Path | None = None, goals: dict = E2E_GOALS) -> str:
+    """The aspect-tagger ledger (``absa.src.e2e_ledger``) summarised: per configuration, mean ± std over seeds of
+    the validation end-to-end F1 that chose it and of each benchmark's test end-to-end and extraction F1."""
+    frame = e2e_ledger.read_ledger(ledger or e2e_ledger.E2E_LEDGER)
+    if frame.empty:
+        return "_No aspect tagger in the ledger yet: `python -m absa.src.e2e_ledger RUN_DIR`._"
+    summary = e2e_ledger.summarize(frame)
+
+    def cell(row: pd.Series, benchmark: str, score: str) -> str:
+        own = f"test_{benchmark}_{score}_f1" if row["benchmark"] != benchmark else f"test_{score}_f1"
+        return "-" if f"{own}_mean" not in row or pd.isna(row[f"{own}_mean"]) else mean_std(row, own)
+
+    rows = [
+        {
+            "trained on": row["benchmark"],
+            "configuration": f"{row['backbone']} {row['regime']}"
+            + (f" r{row['lora_r']}" if row["regime"] == "lora" else "")
+            + f", {row['scheme']} tags, lr {row['learning_rate']:g}, {row['epochs']} ep",
+            "seeds": int(row["seeds"]),
+            "val e2e F1": mean_std(row, "val_e2e_f1"),
+            **{
+                f"{name} test e2e F1 (extraction)": f"{cell(row, name, 'e2e')} ({cell(row, name, 'extraction')})"
+                for name in E2E_BENCHMARKS
+            },
+            "train min (CPU)": f"{row['minutes']:.0f}",
+        }
+        for _, row in summary.iterrows()
+    ]
+    rows.append(
+        {
+            "trained on": "goal (test e2e F1, mean of 3 seeds)",
+            **{f"{name} test e2e F1 (extraction)": f"≥ {goals[name]:g}" for name in E2E_BENCHMARKS if name in goals},
+        }
+    )
+    return "\n".join(
+        [
+            f"{len(frame)} tagger run{'s' * (len(frame) != 1)} in `absa/models/ablation/e2e_results.csv`; mean ± std "
+            "over seeds, epoch chosen on the fixed validation files by end-to-end F1, test reported only.",
+            "",
+            markdown([{key: row.get(key, "") for key in rows[0]} for row in rows]),
+        ]
+    )
 
 
 def results_table(models_dir: Path = MODELS_DIR) -> str:
@@ -209,6 +264,20 @@ def speed_table(reports_dir: Path = REPORTS_DIR, name: str = "benchmark.json") -
     )
 
 
+def analyze_speed_block(reports_dir: Path = REPORTS_DIR, name: str = "benchmark_analyze.json") -> str:
+    """The analysis path's speed (``absa.src.analyze_benchmark``): raw sentences to aspects with sentiment."""
+    b = read_json(reports_dir / name)
+    if b is None:
+        return "_Not measured yet: run `python -m absa.src.analyze_benchmark`._"
+    passes = ", ".join(f"{rate:g}" for rate in b["sentences_per_second_passes"])
+    return (
+        f"Tagger `{b['model']}` on {b['sentences']:,} test sentences of {' + '.join(b['benchmarks'])} "
+        f"({b['aspects_found']:,} aspects found), {b['machine']['threads']} CPU threads "
+        f"({b['machine']['cpu_capability']}): **{b['sentences_per_second']} sentences/s** (median of "
+        f"{len(b['sentences_per_second_passes'])} passes: {passes})."
+    )
+
+
 def load_table(reports_dir: Path = REPORTS_DIR) -> str:
     """The load test: throughput against the offline ceiling and latency, per concurrency level and serving mode."""
     t = read_json(reports_dir / "loadtest.json")
@@ -230,7 +299,9 @@ def load_table(reports_dir: Path = REPORTS_DIR) -> str:
     ]
     return "\n".join(
         [
-            f"Model `{t['model']}`, {t['server']}, {t['cores']} cores shared with the load generator; one request "
+            f"Model `{t['model']}`, {t['server']}, {t['cores']} cores shared with the load generator "
+            f"({t.get('cpu_capability', 'CPU instructions not recorded')}, "
+            f"{t.get('precision', 'precision not recorded')}); one request "
             f"per test sentence with all of its aspects ({t['pairs_per_request']:.2f} pairs a request on average), "
             f"{t['arguments']['seconds']:g} s per level. Ceiling: the same requests predicted offline in "
             f"length-sorted batches, no server: **{t['ceiling_rps']:.1f} requests/s** "
@@ -242,18 +313,20 @@ def load_table(reports_dir: Path = REPORTS_DIR) -> str:
     )
 
 
+def per_container(t: dict, profile: dict) -> tuple[dict, bool]:
+    """The load-test level one container is sized on: the micro-batched level with the highest throughput within
+    the p95 budget, else (none within it) the highest throughput; and whether it is within the budget."""
+    batched = [lv for lv in t["levels"] if lv["micro_batching"] and lv["p95_ms"] is not None]
+    within = [lv for lv in batched if lv["p95_ms"] <= profile["p95_budget_ms"]]
+    return max(within or batched, key=lambda lv: lv["throughput_rps"]), bool(within)
+
+
 def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE) -> str:
-    """Containers needed for the load profile, from the best load-test level that meets the p95 budget."""
+    """Containers needed for the load profile at the target utilisation, from the load test's best level."""
     t = read_json(reports_dir / "loadtest.json")
     if t is None:
         return "_No load test yet: run `python -m absa.app.loadtest`._"
-    within = [
-        lv
-        for lv in t["levels"]
-        if lv["micro_batching"] and lv["p95_ms"] is not None and lv["p95_ms"] <= profile["p95_budget_ms"]
-    ]
-    batched = [lv for lv in t["levels"] if lv["micro_batching"] and lv["p95_ms"] is not None]
-    best = max(within or batched, key=lambda lv: lv["throughput_rps"])
+    best, within = per_container(t, profile)
     warning = (
         ""
         if within
@@ -262,22 +335,24 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
         "needs a faster CPU per container (native bf16) or fewer requests per container."
     )
     per_task = best["throughput_rps"]
-    steady = max(2, math.ceil(profile["steady_rps"] / (0.7 * per_task)))  # 70% target utilisation, 2 AZs minimum
-    burst = max(steady, math.ceil(profile["burst_rps"] / per_task))
+    target = profile["target_utilisation"]
     usd = profile["instance_usd_per_hour"] * profile["hours_per_month"]
+
+    def containers(rps: float) -> int:
+        return max(2, math.ceil(rps / (target * per_task)))  # 2 AZs minimum
+
     rows = [
         {
-            "load": "steady, at 70% target utilisation, 2 AZs minimum",
-            "requests/s": profile["steady_rps"],
-            "containers": steady,
-            "monthly cost (USD, assumed on-demand price)": f"{steady * usd:,.0f}",
-        },
-        {
-            "load": "burst peak",
-            "requests/s": profile["burst_rps"],
-            "containers": burst,
-            "monthly cost (USD, assumed on-demand price)": f"{burst * usd:,.0f} if sustained all month",
-        },
+            "load": load,
+            "requests/s": f"{rps:,}",
+            "containers": f"{containers(rps):,}",
+            "monthly cost (USD, assumed price)": f"{containers(rps) * usd:,.0f}" + note,
+        }
+        for load, rps, note in [
+            ("steady", profile["steady_rps"], ""),
+            ("burst peak", profile["burst_rps"], " if held all month"),
+            ("design point", profile["design_rps"], " if held all month"),
+        ]
     ]
     return "\n".join(
         [
@@ -285,12 +360,86 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
             f"{t['pairs_per_request']:.2f} aspects a request)"
             + (f" within a p95 of {profile['p95_budget_ms']} ms" if within else "")
             + f" (measured at {best['clients']} concurrent clients: p95 "
-            f"{best['p95_ms']:.0f} ms).{warning}",
+            f"{best['p95_ms']:.0f} ms).{warning} Every row runs its containers at {100 * target:.0f}% of that "
+            "(the autoscaling target), with 2 at least (two availability zones).",
             "",
             markdown(rows),
             "",
-            f"Price assumed: {profile['instance']} at ${profile['instance_usd_per_hour']}/hour, "
-            f"{profile['hours_per_month']} hours a month; check current pricing for the region.",
+            f"Price assumed, not measured: {profile['instance']} at ${profile['instance_usd_per_hour']}/hour, "
+            f"{profile['hours_per_month']} hours a month; the throughput was measured on another CPU, so re-run the "
+            "load test on the instance type before buying it.",
+        ]
+    )
+
+
+def spike_block(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE) -> str:
+    """From a jump of steady to burst traffic to the capacity the burst needs: the timeline, and what callers get
+    meanwhile (the share of requests over the steady fleet's capacity, answered 429 with Retry-After)."""
+    t = read_json(reports_dir / "loadtest.json")
+    if t is None:
+        return "_No load test yet: run `python -m absa.app.loadtest`._"
+    best, _ = per_container(t, profile)
+    per_task, target = best["throughput_rps"], profile["target_utilisation"]
+    steady = max(2, math.ceil(profile["steady_rps"] / (target * per_task)))
+    capacity = steady * per_task
+    refused = max(0.0, 1 - capacity / profile["burst_rps"])
+    detect = profile["metric_period_s"] * profile["alarm_periods"]
+    start = t["startup_seconds"]
+    rows = []
+    for pool, place in (("warm pool", profile["warm_instance_s"]), ("no warm pool", profile["cold_instance_s"])):
+        rows.append(
+            {
+                "": pool,
+                "metric period + alarm": f"{detect:.0f} s",
+                "instance ready": f"{place:.0f} s",
+                "container start-up to healthy (measured)": f"{start:.0f} s",
+                "spike to capacity": f"**{detect + place + start:.0f} s**",
+            }
+        )
+    return "\n".join(
+        [
+            markdown(rows),
+            "",
+            f"Meanwhile the steady fleet ({steady} containers) serves {capacity:.0f} of the burst's "
+            f"{profile['burst_rps']} requests/s at full utilisation: about **{100 * refused:.0f}%** of requests are "
+            "answered 429 with `Retry-After` (at the gateway's throttle, or by a container whose queue is full) and "
+            "succeed on retry once capacity arrives. Scheduled scaling ahead of known bursts removes the gap.",
+        ]
+    )
+
+
+def gpu_training_block(ledger: Path = LEDGER, models_dir: Path = MODELS_DIR) -> str:
+    """Training time on a GPU for the data sizes involved, from the ledger's GPU runs of MPNet + LoRA on restaurants
+    (rows x epochs per second) and the training-set sizes recorded by the exported models."""
+    frame = read_ledger(ledger)
+    gpu = frame[
+        (~frame["device"].fillna("cpu").astype(str).str.startswith("cpu"))
+        & (frame["experiment"] == "main")
+        & (frame["dataset"] == "semeval14_restaurants")
+        & (frame["backbone"] == "mpnet")
+        & (frame["regime"] == "lora")
+    ]
+    restaurants = read_json(models_dir / "semeval14_restaurants" / METRICS_FILE)
+    general = read_json(models_dir / "general" / METRICS_FILE)
+    if gpu.empty or restaurants is None or general is None:
+        return "_No GPU run of MPNet + LoRA on restaurants in the ledger yet._"
+    seconds = pd.to_numeric(gpu["train_seconds"]).mean()
+    epochs = pd.to_numeric(gpu["epochs"]).iloc[0]
+    rate = restaurants["data"]["n_train"] * epochs / seconds  # row-epochs a second
+    rows = []
+    for what, n, ep in [
+        ("restaurants (measured)", restaurants["data"]["n_train"], epochs),
+        ("general model: all four training sets", general["data"]["n_train"], general["config"]["epochs"]),
+        ("general model with ten times the rows", 10 * general["data"]["n_train"], general["config"]["epochs"]),
+    ]:
+        rows.append({"training set": what, "rows": f"{n:,}", "epochs": ep, "GPU minutes": f"{n * ep / rate / 60:.1f}"})
+    return "\n".join(
+        [
+            f"MPNet + LoRA on {gpu['device'].iloc[0]}: {rate:.0f} rows x epochs a second (mean of {len(gpu)} runs; "
+            "the grid ran several runs on the card at once, so the minutes are an upper bound); three seeds take "
+            "three times as long, or the same time on three cards.",
+            "",
+            markdown(rows),
         ]
     )
 
@@ -329,6 +478,114 @@ def ablation_block(ledger: Path = LEDGER) -> str:
             summary_table(summarize(frame)),
         ]
     )
+
+
+# The approaches the ablation compared, each a set of grid experiments (every experiment belongs to one); per
+# benchmark an approach is represented by its own configuration chosen on validation.
+APPROACHES = [
+    ("MiniLM, full fine-tuning", {"backbone": "minilm", "regime": "full", "experiment": {"main", "learning_rate"}}),
+    ("MiniLM, LoRA", {"backbone": "minilm", "regime": "lora", "experiment": {"main"}}),
+    (
+        "MiniLM + MAMS rows, distilled from MPNet (`fast`)",
+        {"backbone": "minilm", "experiment": {"distill", "joint", "joint_distill"}},
+    ),
+    ("MPNet, full fine-tuning", {"backbone": "mpnet", "regime": "full", "experiment": {"main"}}),
+    (
+        "MPNet, LoRA (rank, targets, input format, class weights varied)",
+        {
+            "backbone": "mpnet",
+            "regime": "lora",
+            "dataset": "one",
+            "experiment": {"main", "lora_rank", "lora_targets", "input_format", "class_weights"},
+        },
+    ),
+    ("MPNet, LoRA + MAMS rows, distilled", {"backbone": "mpnet", "experiment": {"joint_distill"}}),
+    ("General model: MPNet, LoRA, all four training sets", {"experiment": {"general"}}),
+    (
+        "General model fine-tuned per benchmark (augmentation, R-Drop, layer decay varied)",
+        {"experiment": {"general_finetune", "augment", "layer_decay", "rdrop", "finetune_epochs"}},
+    ),
+]
+
+
+def approaches_block(ledger: Path = LEDGER, goals: dict = GOALS) -> str:
+    """One row per approach (``APPROACHES``), one column per benchmark: the test PN-F1 (mean ± std over 3 seeds)
+    and validation PN-F1 (mean) of the approach's configuration chosen on that benchmark's validation; the
+    approach validation chooses overall in bold; the goals last."""
+    frame = per_benchmark(read_ledger(ledger))
+    if frame.empty:
+        return "_No ablation runs yet: run `python -m absa.src.ablation`._"
+    benchmarks = list(goals)
+    chosen = {}
+    for name, rule in APPROACHES:
+        runs = frame[frame["experiment"].isin(rule["experiment"])]
+        for column in ("backbone", "regime"):
+            if column in rule:
+                runs = runs[runs[column] == rule[column]]
+        if rule.get("dataset") == "one":
+            runs = runs[runs["dataset"] != ALL]
+        for benchmark in benchmarks:
+            best = choose_on_validation(summarize(runs[runs["benchmark"] == benchmark]))
+            if best is not None:
+                chosen[name, benchmark] = best
+    winners = {
+        benchmark: max(
+            (key for key in chosen if key[1] == benchmark), key=lambda key: chosen[key]["val_pn_f1_mean"], default=None
+        )
+        for benchmark in benchmarks
+    }
+    rows = []
+    for name, _ in APPROACHES:
+        row = {"approach": name}
+        for benchmark in benchmarks:
+            best = chosen.get((name, benchmark))
+            cell = "-" if best is None else f"{mean_std(best, 'test_pn_f1')} ({best['val_pn_f1_mean']:.2f})"
+            row[benchmark] = f"**{cell}**" if winners[benchmark] == (name, benchmark) else cell
+        rows.append(row)
+    rows.append(
+        {
+            "approach": "goal (test)",
+            **{
+                b: ", ".join(f"{'acc' if k == 'test_acc' else 'PN-F1'} ≥ {v:g}" for k, v in goals[b].items())
+                for b in benchmarks
+            },
+        }
+    )
+    return "\n".join(
+        [
+            "Test PN-F1, mean ± std over 3 seeds, and in brackets the validation PN-F1 mean that chose the "
+            "configuration within each approach; **bold**: the approach validation chooses on that benchmark. "
+            f"From {len(read_ledger(ledger))} runs in `absa/models/ablation/results.csv`; every configuration in "
+            "[docs/ablation_full.md](docs/ablation_full.md).",
+            "",
+            markdown(rows),
+        ]
+    )
+
+
+def single_factor_summary(ledger: Path = LEDGER, grid: Path = GRID) -> str:
+    """One paragraph: how many single-factor and paired comparisons there are and which moved validation."""
+    frame = read_ledger(ledger)
+    single = compare_to_base(summarize(frame)) if not frame.empty else pd.DataFrame()
+    if single.empty:
+        return "_No single-factor runs yet._"
+    beyond = single[single["beyond seed spread"] == True]  # noqa: E712 (None means undecided)
+    paired = paired_table(frame, paired_experiments(yaml.safe_load(Path(grid).read_text())))
+    moved = "; ".join(
+        f"{r['changed']} on {r['dataset']} ({r['val_pn_f1 difference']:+.2f} validation PN-F1)"
+        for _, r in beyond.iterrows()
+    )
+    text = (
+        f"{len(single)} single-factor changes were compared with the cell they change; beyond the seed spread on "
+        f"validation: {moved or 'none'}."
+    )
+    if not paired.empty:
+        text += (
+            f" {len(paired)} paired comparisons (same seeds, same validation rows, same start): smallest paired "
+            f"t-test p {paired['p'].min():.2f}, mean validation differences from "
+            f"{paired['val_pn_f1 difference'].min():+.2f} to {paired['val_pn_f1 difference'].max():+.2f}."
+        )
+    return text
 
 
 def fast_goal_line(models_dir: Path = MODELS_DIR, reports_dir: Path = REPORTS_DIR, goal: dict = FAST_GOAL) -> str:
@@ -464,15 +721,21 @@ def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
         }
         for s in e["slices"]
     ]
-    kinds = [
-        {
-            "errors": t["type"],
-            "count": f"{t['errors']:.0f}",
-            "% of errors": num(t["share of errors"]),
-            "% of rows": num(t["share of rows"]),
-        }
-        for t in e["error_types"]
-    ]
+
+    def error_rows(kind: bool, name: str, share_of_rows: str) -> list[dict]:
+        return [
+            {
+                name: t["type"],
+                "errors": f"{t['errors']:.0f}",
+                "% of errors": num(t["share of errors"]),
+                share_of_rows: num(t["share of rows"]),
+            }
+            for t in e["error_types"]
+            if (t["type"] in ERROR_KINDS) == kind
+        ]
+
+    kinds = error_rows(True, "kind of error", "% of all rows")
+    contexts = error_rows(False, "errors made", "% of all rows that are so")
     m = e["metrics"]
     return "\n".join(
         [
@@ -483,8 +746,40 @@ def errors_block(reports_dir: Path = REPORTS_DIR) -> str:
             markdown(slices),
             "",
             markdown(kinds),
+            "",
+            "Where the errors are: a context holding a larger share of the errors than of all rows is where the "
+            "model is weak.",
+            "",
+            markdown(contexts),
         ]
     )
+
+
+def errors_summary(reports_dir: Path = REPORTS_DIR) -> str:
+    """The error analysis in a few lines: the largest kind of error and the weakest slices against the rest."""
+    e = read_json(reports_dir / "error_analysis.json")
+    if e is None:
+        return "_No error analysis yet: run `python -m absa.src.analysis`._"
+    kinds = {t["type"]: t for t in e["error_types"]}
+    slices = {(s["slice"], s["value"]): s for s in e["slices"]}
+    largest = max((kinds[k] for k in ERROR_KINDS if k in kinds), key=lambda t: t["errors"])
+    confident = next(t for t in e["error_types"] if t["type"].startswith("confidence >="))
+
+    def versus(name: str, weak: str, strong: str, what: str) -> str:
+        a, b = slices[name, weak], slices[name, strong]
+        return f"{what}: PN-F1 {a['pn_macro_f1']:.1f} on {a['rows']:.0f} rows, {b['pn_macro_f1']:.1f} on the others."
+
+    m = e["metrics"]
+    lines = [
+        f"`{e['model']}` on the {e['dataset']} test set ({e['rows']} rows): accuracy {100 * m['accuracy']:.2f}, "
+        f"PN-macro-F1 {100 * m['pn_macro_f1']:.2f}, calibrated expected calibration error {e['ece']:.1f}%.",
+        f"{largest['type'].capitalize()}: {largest['share of errors']:.1f}% of the errors.",
+        versus("disagreeing_aspects", "yes", "no", "Sentences whose aspects disagree"),
+        versus("aspect_seen_in_train", "no", "yes", "Aspects never seen in training"),
+        f"{confident['type'].capitalize()}: {confident['share of errors']:.1f}% of the errors, "
+        f"{confident['share of rows']:.1f}% of all rows.",
+    ]
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def robustness_block(reports_dir: Path = REPORTS_DIR) -> str:
@@ -553,12 +848,25 @@ def robustness_by_experiment_block(
     )
 
 
-def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
+def ensembles_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> str:
     """Seed ensembles (``absa/reports/ensembles.json``): the members' scores and their ensemble's, on validation
-    where the benchmark's validation file is shared by every seed, and on test."""
+    where the benchmark's validation file is shared by every seed, and on test. An ensemble whose members are no
+    longer the cell the ledger chooses on validation is left out of the table and named below it."""
     entries = read_json(reports_dir / "ensembles.json")
     if not entries:
         return "_No seed ensemble yet: run `python -m absa.src.ensemble`._"
+    frame = read_ledger(ledger)
+    current, stale = [], []
+    for e in entries:
+        chosen = best_cell(frame, e["dataset"], e["backbone"], min_seeds=min(MIN_SEEDS, len(e["seeds"])))
+        if set(chosen["run_id"]) == set(e["run_ids"]):
+            current.append(e)
+        else:
+            stale.append(
+                f"{e['backbone']} on {e.get('benchmark', e['dataset'])} ({e['configuration']}; validation now "
+                f"chooses {label(chosen.iloc[0])}, whose run folders are not kept)"
+            )
+    entries = current
 
     def spread(values: list[float]) -> str:
         return f"{sum(values) / len(values):.2f} (" + ", ".join(f"{v:.2f}" for v in values) + ")"
@@ -581,7 +889,8 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR) -> str:
                 "test acc: ensemble": f"{ensemble['test_acc']:.2f}",
             }
         )
-    return markdown(rows)
+    note = f"\n\nLeft out, built from a cell validation no longer chooses: {'; '.join(stale)}." if stale else ""
+    return markdown(rows) + note
 
 
 def default_choice(models_dir: Path = MODELS_DIR, reports_dir: Path = REPORTS_DIR, bar: dict = DEFAULT_BAR) -> dict:
@@ -692,23 +1001,30 @@ def rebuilds_block(reports_dir: Path = REPORTS_DIR) -> str:
 
 
 BLOCKS = {
+    "approaches": approaches_block,
+    "single-factor-summary": single_factor_summary,
     "ablation": ablation_block,
     "goals": goals_block,
     "single-factor": single_factor_block,
     "paired": paired_block,
     "ensembles": ensembles_block,
     "errors": errors_block,
+    "errors-summary": errors_summary,
     "robustness": robustness_block,
     "robustness-augment": robustness_by_experiment_block,
     "results": results_table,
     "calibration": calibration_table,
     "speed": speed_table,
     "speed-minilm": lambda: speed_table(name="benchmark_minilm.json"),
+    "speed-analyze": analyze_speed_block,
     "load": load_table,
     "default": default_block,
     "e2e": e2e_table,
+    "e2e-seeds": e2e_seeds_block,
     "rebuilds": rebuilds_block,
     "capacity": capacity_table,
+    "spike": spike_block,
+    "gpu-training": gpu_training_block,
 }
 
 
@@ -744,7 +1060,7 @@ def write_model_cards(models_dir: Path = MODELS_DIR) -> None:
 
 def main() -> None:
     write_model_cards()
-    for path in (README, DEPLOYMENT, METHODOLOGY):
+    for path in DOCS:
         if path.exists():
             write_text(path, render_file(path))
             print(f"updated {path}")
