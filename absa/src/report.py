@@ -359,7 +359,7 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
             f"One 2-core container sustains **{per_task:.1f} requests/s** (micro-batched; "
             f"{t['pairs_per_request']:.2f} aspects a request)"
             + (f" within a p95 of {profile['p95_budget_ms']} ms" if within else "")
-            + f" (measured at {best['clients']} concurrent clients: p95 "
+            + f" (measured at {best['clients']} concurrent client{'s' * (best['clients'] != 1)}: p95 "
             f"{best['p95_ms']:.0f} ms).{warning} Every row runs its containers at {100 * target:.0f}% of that "
             "(the autoscaling target), with 2 at least (two availability zones).",
             "",
@@ -401,8 +401,9 @@ def spike_block(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE) -
             markdown(rows),
             "",
             f"Meanwhile the steady fleet ({steady} containers) serves {capacity:.0f} of the burst's "
-            f"{profile['burst_rps']} requests/s at full utilisation: about **{100 * refused:.0f}%** of requests are "
-            "answered 429 with `Retry-After` (at the gateway's throttle, or by a container whose queue is full) and "
+            f"{profile['burst_rps']} requests/s at the rate it was sized on: about **{100 * refused:.0f}%** of "
+            "requests are answered 429 with `Retry-After` (at the gateway's throttle, or by a container whose queue is "
+            "full) and "
             "succeed on retry once capacity arrives. Scheduled scaling ahead of known bursts removes the gap.",
         ]
     )
