@@ -617,3 +617,12 @@ def test_gpu_training_time_scales_the_measured_rate_to_each_training_set(write_l
     block = gpu_training_block(ledger, tmp_path)
     assert "NVIDIA H100: 50 rows x epochs a second (mean of 2 runs" in block
     assert [row[-1] for row in table_rows(block)] == ["1.7", "6.0", "60.0"]
+
+
+def test_latency_budget_steps_are_rendered_and_must_add_up_to_the_p95_budget():
+    from absa.src.report import latency_budget_block
+
+    profile = {"p95_budget_ms": 100, "latency_budget_ms": {"network": 30, "model": 70}}
+    assert [row[1] for row in table_rows(latency_budget_block(profile))] == ["30 ms", "70 ms", "**100 ms**"]
+    with pytest.raises(ValueError, match="add up to 90 ms, not 100"):
+        latency_budget_block({"p95_budget_ms": 100, "latency_budget_ms": {"network": 20, "model": 70}})

@@ -10,14 +10,13 @@ sentences per second, and the machine.
 
 from __future__ import annotations
 
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
+from absa.src.benchmark import machine
 from absa.src.config import parse_arguments
 from absa.src.data import E2E_BENCHMARKS, PACKAGE_DIR, load_e2e
 from absa.src.extractor import DEFAULT_EXTRACTOR, Extractor
@@ -66,12 +65,7 @@ def run(args: AnalyzeBenchmarkArguments) -> dict:
         "seconds": round(median, 3),
         "sentences_per_second": round(len(texts) / median, 1),
         "sentences_per_second_passes": [round(len(texts) / s, 1) for s in seconds],
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "threads": torch.get_num_threads(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch": torch.__version__,
-        },
+        "machine": machine(),
         "arguments": asdict(args),
     }
     write_json(args.output, report)

@@ -83,6 +83,17 @@ def naive_predict(model_dir: str, texts: list[str], aspects: list[str], batch_si
     return np.concatenate(labels)
 
 
+def machine() -> dict:
+    """What a speed measurement ran on: CPU, torch threads, the CPU's instruction set as torch sees it, versions."""
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+    }
+
+
 def timed(function, *args, **kwargs) -> tuple[object, float]:
     start = time.perf_counter()
     result = function(*args, **kwargs)
@@ -125,13 +136,7 @@ def run(args: BenchmarkArguments) -> dict:
             "load_seconds": round(load_seconds, 2),
         },
         "baseline_pipeline": {"order": "input", "batch_size": args.baseline_batch_size, "dtype": "fp32"},
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "threads": torch.get_num_threads(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "torch": torch.__version__,
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
+        "machine": machine(),
         "arguments": asdict(args),
     }
     write_json(args.output, report)

@@ -11,7 +11,6 @@ never imports torch.
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from absa.src.data import PACKAGE_DIR
+from absa.src.files import append_csv_row
 from absa.src.records import RunRecord, is_tagger
 
 E2E_LEDGER = PACKAGE_DIR / "models" / "ablation" / "e2e_results.csv"
@@ -79,13 +79,7 @@ def add_runs(folders: list[Path], ledger: Path = E2E_LEDGER) -> list[dict]:
         row = ledger_row(RunRecord.load(folder))
         if row["run_id"] in done:
             continue
-        ledger.parent.mkdir(parents=True, exist_ok=True)
-        new = not ledger.exists()
-        with open(ledger, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
+        append_csv_row(ledger, row, COLUMNS)
         done.add(row["run_id"])
         added.append(row)
     return added

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -42,6 +43,22 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
 def write_json(path: str | os.PathLike, content: object) -> Path:
     """Write ``content`` as indented JSON, atomically."""
     return write_text(path, json.dumps(content, indent=2) + "\n")
+
+
+def append_csv_row(path: str | os.PathLike, row: dict, columns: list[str]) -> Path:
+    """Append one row to a CSV ledger (with the header if the file is new) and flush it to disk, so a row is
+    written only whole and survives an interrupted run."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with open(path, "a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
 
 
 def read_json(path: str | os.PathLike, default: object = None) -> object:

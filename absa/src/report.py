@@ -372,6 +372,15 @@ def capacity_table(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE
     )
 
 
+def latency_budget_block(profile: dict = LOAD_PROFILE) -> str:
+    """The p95 budget split along a request's path (``assumptions.yaml``); refuses steps that do not add up."""
+    steps = profile["latency_budget_ms"]
+    if sum(steps.values()) != profile["p95_budget_ms"]:
+        raise ValueError(f"latency budget steps add up to {sum(steps.values())} ms, not {profile['p95_budget_ms']}")
+    rows = [{"step": step, "budget": f"{ms} ms"} for step, ms in steps.items()]
+    return markdown(rows + [{"step": "**total (p95)**", "budget": f"**{profile['p95_budget_ms']} ms**"}])
+
+
 def spike_block(reports_dir: Path = REPORTS_DIR, profile: dict = LOAD_PROFILE) -> str:
     """From a jump of steady to burst traffic to the capacity the burst needs: the timeline, and what callers get
     meanwhile (the share of requests over the steady fleet's capacity, answered 429 with Retry-After)."""
@@ -1025,6 +1034,7 @@ BLOCKS = {
     "rebuilds": rebuilds_block,
     "capacity": capacity_table,
     "spike": spike_block,
+    "latency-budget": latency_budget_block,
     "gpu-training": gpu_training_block,
 }
 

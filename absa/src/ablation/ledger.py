@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from absa.src.data import PACKAGE_DIR
-from absa.src.files import write_atomically
+from absa.src.files import append_csv_row, write_atomically
 from absa.src.records import RunRecord
 
 ABLATION_DIR = PACKAGE_DIR / "models" / "ablation"
@@ -158,17 +158,9 @@ def upgrade_ledger(ledger: Path) -> None:
 
 def append_row(ledger: Path, row: dict) -> None:
     """Append one row (with the header if the file is new) and flush it to disk."""
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    new = not ledger.exists()
-    if not new:
+    if ledger.exists():
         upgrade_ledger(ledger)
-    with open(ledger, "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LEDGER_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        handle.flush()
-        os.fsync(handle.fileno())
+    append_csv_row(ledger, row, LEDGER_COLUMNS)
 
 
 def merge_ledgers(ledger: Path, sources: list[Path]) -> list[dict]:
