@@ -355,7 +355,11 @@ def test_a_server_that_cannot_take_the_request_says_when_to_retry(tiny_model, er
 
 def test_micro_batching_is_on_by_default_and_can_be_turned_off(tiny_model, monkeypatch):
     monkeypatch.delenv("MICRO_BATCHING", raising=False)
-    assert create_app(tiny_model[0]).test_client().get("/health").get_json()["micro_batching"] is True
+    app = create_app(tiny_model[0])
+    app.test_client().post("/api/predict", json={"text": "Great pasta, slow waiter", "aspects": ["pasta", "waiter"]})
+    health = app.test_client().get("/health").get_json()
+    assert health["micro_batching"] is True and health["passes"] == 1 and health["pairs_predicted"] == 2
+    assert health["model_busy_seconds"] > 0
     monkeypatch.setenv("MICRO_BATCHING", "0")
     app = create_app(tiny_model[0])
     assert app.test_client().get("/health").get_json()["micro_batching"] is False

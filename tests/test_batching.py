@@ -53,6 +53,9 @@ def test_concurrent_requests_share_forward_passes_and_get_their_own_rows():
     assert sum(model.calls) == sum(len(texts) for texts, _ in requests)
     assert len(model.calls) < 16  # at least some requests were predicted together
     assert max(model.calls) > 3
+    # the counters an operator reads in /health
+    assert batcher.passes == len(model.calls) and batcher.pairs_predicted == sum(model.calls)
+    assert batcher.busy_seconds >= 0.05 * len(model.calls)
 
 
 def test_a_lone_request_waits_at_most_the_wait():

@@ -446,13 +446,21 @@ def test_load_table_compares_both_modes_with_the_ceiling(tmp_path):
         "arguments": {"seconds": 20.0},
         "levels": [
             {**level, "clients": 32, "micro_batching": False, "throughput_rps": 12.0},
-            {**level, "clients": 32, "micro_batching": True, "throughput_rps": 19.0},
+            {
+                **level,
+                "clients": 32,
+                "micro_batching": True,
+                "throughput_rps": 19.0,
+                "pairs_per_pass": 15.8,
+                "model_busy": 0.97,
+            },
         ],
     }
     (tmp_path / "loadtest.json").write_text(json.dumps(report))
     table = load_table(tmp_path)
     rows = table_rows(table)
     assert [(r[1], r[4]) for r in rows] == [("off", "60%"), ("on", "95%")]
+    assert [r[-2:] for r in rows] == [["-", "-"], ["15.8", "97%"]]
     assert "**20.0 requests/s**" in table and "1.87 pairs a request" in table
 
 
@@ -496,7 +504,7 @@ def test_capacity_and_spike_size_every_row_at_the_target_utilisation(tmp_path):
     assert "**80%**" in spike
 
 
-def test_rebuilds_block_shows_how_far_a_rebuild_moved(tmp_path):
+def test_rebuilds_block_shows_how_far_a_rebuild_moved(write_ledger, tmp_path):
     from absa.src.report import rebuilds_block
 
     scores = lambda pn: {"pn_macro_f1": pn, "accuracy": 0.8}  # noqa: E731
@@ -512,9 +520,20 @@ def test_rebuilds_block_shows_how_far_a_rebuild_moved(tmp_path):
         },
     }
     (tmp_path / "rebuilds.json").write_text(json.dumps([entry]))
-    [row] = table_rows(rebuilds_block(tmp_path))
+    # the folder was promoted from run s1; s2 is the same configuration with another seed, o1 another learning rate
+    ledger = write_ledger(
+        tmp_path / "results.csv",
+        [("s1", "r", 1e-4, 1, 0.86, 0.87), ("s2", "r", 1e-4, 2, 0.88, 0.88), ("o1", "r", 3e-5, 1, 0.50, 0.50)],
+    )
+    (tmp_path / "fast").mkdir()
+    (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": {"run_id": "s1"}}))
+    [row] = table_rows(rebuilds_block(tmp_path, ledger, tmp_path))
     assert row[2] == "88.02 / 87.59" and row[4] == "86.09 / 86.51" and row[5] == "-1.93, -1.08"
     assert "bf16 on" in row[1] and "bf16 off" in row[3]
+    assert row[6] == "1.41, 0.71 (2 seeds)"  # std of (86, 88) and (87, 88)
+    # a folder the ledger does not know: no spread to compare with
+    (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": {"run_id": "gone"}}))
+    assert table_rows(rebuilds_block(tmp_path, ledger, tmp_path))[0][6] == "-"
 
 
 def test_aspect_taggers_get_their_own_table_and_stay_out_of_the_classifier_tables(tiny_model, tiny_tagger, tmp_path):

@@ -5,8 +5,9 @@ gunicorn -c absa/app/gunicorn.conf.py "absa.app:create_app()"
 
 Concurrent requests share forward passes (``absa.app.batching``; ``MICRO_BATCHING=0`` turns it off, and
 ``MICRO_BATCH_WAIT_MS`` sets how long a pass waits for company, 2 ms by default; ``PREDICT_BATCH_SIZE`` the pairs
-per forward pass, 16 by default). Under overload a request is refused
-at once with 429 and Retry-After rather than queued without bound; one not answered within 30 s gets 503.
+per forward pass, 16 by default). Under overload a request is refused at once with 429 and Retry-After rather than
+queued without bound; one not answered within 30 s gets 503. ``/health`` reports the passes run, the pairs they
+held and the seconds the model was busy since start-up.
 
 Every response carries security headers (a content security policy with a per-response nonce for the page's own
 script and style, no framing, no MIME sniffing). Authentication and rate limits live in front of the app (see
@@ -192,11 +193,22 @@ def create_app(
 
     @app.get("/health")
     def health():
+        batcher = app.extensions["absa_predict_proba"]
+        passes = (
+            {
+                "passes": batcher.passes,
+                "pairs_predicted": batcher.pairs_predicted,
+                "model_busy_seconds": round(batcher.busy_seconds, 3),
+            }
+            if isinstance(batcher, MicroBatcher)
+            else {}
+        )
         return jsonify(
             status="ok",
             model=model_dir.resolve().name,
             backbone=predictor.config["backbone"],
             micro_batching=micro_batching,
+            **passes,
         )
 
     @app.post("/api/predict")

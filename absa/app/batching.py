@@ -64,6 +64,10 @@ class MicroBatcher:
         self.timeout_s = timeout_s
         # pairs per forward pass, the latest 1,024 (a server runs for weeks: the record must not grow with it)
         self.batch_sizes: deque[int] = deque(maxlen=1024)
+        # since start-up, for /health: how many passes, how full, and how much of the time the model was busy
+        self.passes = 0
+        self.pairs_predicted = 0
+        self.busy_seconds = 0.0
         self._queue: queue.Queue[_Job] = queue.Queue()
         self._queued_pairs = 0
         self._lock = threading.Lock()
@@ -106,6 +110,7 @@ class MicroBatcher:
     def _run(self, jobs: list[_Job]) -> None:
         if not jobs:
             return
+        started = time.perf_counter()
         try:
             probs = self.predict_proba([t for j in jobs for t in j.texts], [a for j in jobs for a in j.aspects])
         except Exception as err:
@@ -116,6 +121,9 @@ class MicroBatcher:
             jobs[0].error = err
         else:
             self.batch_sizes.append(len(probs))
+            self.passes += 1
+            self.pairs_predicted += len(probs)
+            self.busy_seconds += time.perf_counter() - started
             offsets = np.cumsum([0] + [len(j.texts) for j in jobs])
             for job, begin, end in zip(jobs, offsets[:-1], offsets[1:]):
                 job.result = probs[begin:end]

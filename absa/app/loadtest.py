@@ -111,6 +111,23 @@ def server_rss_mb(server: subprocess.Popen) -> float:
     return round(sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20, 1)
 
 
+def health(port: int) -> dict:
+    with urllib.request.urlopen(f"http://{HOST}:{port}/health", timeout=10) as response:
+        return json.load(response)
+
+
+def pass_statistics(before: dict, after: dict, seconds: float) -> dict:
+    """What the micro-batcher did during one level, from the server's counters: the pairs a forward pass held on
+    average and the share of the level's time the model was busy (near 1: the model, not the server, limits)."""
+    passes = after["passes"] - before["passes"]
+    pairs = after["pairs_predicted"] - before["pairs_predicted"]
+    busy = after["model_busy_seconds"] - before["model_busy_seconds"]
+    return {
+        "pairs_per_pass": round(pairs / passes, 1) if passes else None,
+        "model_busy": round(busy / seconds, 2),
+    }
+
+
 def run_level(port: int, bodies: list[bytes], clients: int, seconds: float, max_requests: int) -> dict:
     """``clients`` threads send requests back to back to ``/api/predict`` until ``seconds`` pass or
     ``max_requests`` are sent; any answer but a 200 with predictions is an error."""
@@ -200,8 +217,11 @@ def serve_levels(args: LoadTestArguments, bodies: list[bytes], micro_batching: b
         memory_before = server_rss_mb(server)
         levels = []
         for clients in args.clients:
+            before = health(port)
             level = run_level(port, bodies, clients, args.seconds, args.max_requests)
             level = {"clients": clients, "micro_batching": micro_batching, "threads": threads, **level}
+            if micro_batching:
+                level.update(pass_statistics(before, health(port), level["seconds"]))
             print(json.dumps(level))
             levels.append(level)
         memory_after = server_rss_mb(server)

@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from absa.src import e2e_ledger
-from absa.src.ablation.ledger import LEDGER, devices, per_benchmark, read_ledger
+from absa.src.ablation.ledger import CONFIG_COLUMNS, LEDGER, devices, per_benchmark, read_ledger
 from absa.src.ablation.runner import paired_experiments
 from absa.src.ablation.selection import (
     MIN_SEEDS,
@@ -294,6 +294,9 @@ def load_table(reports_dir: Path = REPORTS_DIR) -> str:
             "p95 ms": f"{lv['p95_ms']:.0f}",
             "p99 ms": f"{lv['p99_ms']:.0f}",
             "errors": lv["errors"],
+            # from the server's own counters: what a micro-batched pass held, and how much of the time the model ran
+            "pairs a pass": f"{lv['pairs_per_pass']:.1f}" if lv.get("pairs_per_pass") else "-",
+            "model busy": f"{100 * lv['model_busy']:.0f}%" if lv.get("model_busy") is not None else "-",
         }
         for lv in t["levels"]
     ]
@@ -977,8 +980,24 @@ def default_block(models_dir: Path = MODELS_DIR, reports_dir: Path = REPORTS_DIR
     )
 
 
-def rebuilds_block(reports_dir: Path = REPORTS_DIR) -> str:
-    """How far rebuilds (``train --like``) moved from the runs they re-made: ``rebuilds.json``."""
+def seed_spread(folder: str, ledger: Path = LEDGER, models_dir: Path = MODELS_DIR) -> str:
+    """The std over seeds (validation, test PN-F1, in points) of the ledger configuration an exported folder was
+    promoted from: how far another seed moves it, to set a rebuild's move against; "-" where it is not known."""
+    promoted = (read_json(models_dir / folder / METRICS_FILE, {}) or {}).get("promoted") or {}
+    runs = read_ledger(ledger)
+    run = runs[runs["run_id"] == promoted.get("run_id")]
+    if run.empty:
+        return "-"
+    same = (runs[CONFIG_COLUMNS].astype(str) == run[CONFIG_COLUMNS].astype(str).iloc[0]).all(axis=1)
+    seeds = runs[same]
+    if len(seeds) < 2:
+        return "-"
+    return f"{seeds['val_pn_f1'].std():.2f}, {seeds['test_pn_f1'].std():.2f} ({len(seeds)} seeds)"  # in percent
+
+
+def rebuilds_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER, models_dir: Path = MODELS_DIR) -> str:
+    """How far rebuilds (``train --like``) moved from the runs they re-made (``rebuilds.json``), beside how far a
+    change of seed moves the same configuration."""
     entries = read_json(reports_dir / "rebuilds.json", [])
     if not entries:
         return "_No rebuild recorded yet: `make train-fast` records one._"
@@ -1005,6 +1024,7 @@ def rebuilds_block(reports_dir: Path = REPORTS_DIR) -> str:
                 "rebuilt on": f"{after['cpu']} ({after['device']}), bf16 {'on' if after['bf16'] else 'off'}",
                 "rebuilt val / test PN-F1": scores(after),
                 "moved (val, test)": ", ".join(moved),
+                "seed std (val, test)": seed_spread(e["folder"], ledger, models_dir),
             }
         )
     return markdown(rows)
