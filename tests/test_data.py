@@ -7,10 +7,12 @@ from absa.src.data import (
     BENCHMARKS,
     DataValidationError,
     add_training_rows,
+    e2e_pairs,
     grouped_split,
     link_benchmarks,
     load_all_benchmarks,
     load_benchmark,
+    load_e2e,
     load_file,
     read_frame,
 )
@@ -233,3 +235,23 @@ def test_the_shared_end_to_end_sets_read_cleanly():
         splits = load_e2e(name, SHARED_DATA)
         assert [len(splits[s]) for s in ("validation", "test")] == [304, 800]
         assert any(not sentence["aspects"] for sentence in splits["test"])  # sentences with no aspect are kept
+
+
+def test_the_pairs_of_end_to_end_sets_keep_their_splits_and_offsets(tiny_e2e):
+    splits = load_benchmark("e2e/tiny", tiny_e2e)
+    sentences = load_e2e("tiny", tiny_e2e)
+    for split in ("train", "validation", "test"):
+        frame = splits[split].to_pandas()
+        assert len(frame) == sum(len(s["aspects"]) for s in sentences[split])  # aspect-less sentences give none
+        assert all(
+            text[start:end] == aspect for text, aspect, start, end in frame[["text", "aspect", "start", "end"]].values
+        )
+    joint = load_benchmark("e2e/tiny+tiny", tiny_e2e)["validation"]
+    assert set(joint["benchmark"]) == {"e2e/tiny"} and len(joint) == 2 * len(splits["validation"])
+    assert e2e_pairs([{"text": "Nothing here.", "aspects": []}]).columns.tolist() == [
+        "text",
+        "aspect",
+        "label",
+        "start",
+        "end",
+    ]

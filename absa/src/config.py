@@ -41,8 +41,8 @@ class TrainConfig:
 
     dataset: str = _field(
         "semeval14_restaurants",
-        "benchmark folder in the data dir, or 'all' for one general "
-        "model on every benchmark (scores are then means over the benchmarks)",
+        "benchmark folder in the data dir, 'all' for one general model on every benchmark (scores are then means "
+        "over the benchmarks), or e2e/<set>[+<set>] for the (text, aspect) pairs of end-to-end sets (a pipeline)",
     )
     train_file: str | None = _field(None, "a train CSV instead of --dataset")
     validation_file: str | None = _field(None, "a validation CSV; else split off train, grouped by text")
@@ -136,7 +136,7 @@ class TrainConfig:
         if self.learning_rate is None:
             self.learning_rate = DEFAULT_LR[self.regime]
         if self.output_dir is None:
-            name = Path(self.train_file).stem if self.train_file else self.dataset
+            name = Path(self.train_file).stem if self.train_file else self.dataset.replace("/", "-")
             self.output_dir = str(PACKAGE_DIR / "models" / f"{name}-{self.backbone}-{self.regime}")
 
     def extra_benchmarks(self) -> list[str]:

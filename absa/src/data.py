@@ -159,8 +159,21 @@ def load_benchmark(
 ) -> DatasetDict:
     """Load ``<data dir>/<name>/{train,validation,test}.csv`` as a DatasetDict with all three splits.
 
-    Without a ``validation.csv`` the validation split comes off the training file via ``grouped_split``.
+    Without a ``validation.csv`` the validation split comes off the training file via ``grouped_split``. A name
+    ``e2e/<set>[+<set>...]`` gives the (text, aspect) pairs of the end-to-end sets (``e2e_pairs``) with their fixed
+    splits, and several sets a ``benchmark`` column: the classifier of a pipeline chosen on the end-to-end
+    validation files must never have seen those sentences, which the SemEval-2014 training files hold.
     """
+    if name.startswith(f"{E2E}/"):
+        sets = name.removeprefix(f"{E2E}/").split("+")
+        frames = {"train": [], "validation": [], "test": []}
+        for part in sets:
+            for split, sentences in load_e2e(part, root).items():
+                pairs = e2e_pairs(sentences)
+                frames[split].append(pairs.assign(benchmark=f"{E2E}/{part}") if len(sets) > 1 else pairs)
+        return DatasetDict(
+            {k: Dataset.from_pandas(pd.concat(v, ignore_index=True), preserve_index=False) for k, v in frames.items()}
+        )
     folder = data_dir(root) / name
     if not folder.is_dir():
         raise DataValidationError(
@@ -281,6 +294,17 @@ def load_e2e(name: str, root: str | os.PathLike | None = None) -> dict[str, list
     """The train, validation and test sentences of ``<data dir>/e2e/<name>/``."""
     folder = data_dir(root) / E2E / name
     return {split: read_e2e(folder / f"{split}.jsonl") for split in ("train", "validation", "test")}
+
+
+def e2e_pairs(sentences: list[dict]) -> pd.DataFrame:
+    """The (text, aspect, label, start, end) rows of end-to-end sentences, one per aspect, in order; sentences with
+    no aspect give none."""
+    rows = [
+        {"text": s["text"], "aspect": a["term"], "label": a["label"], "start": a["start"], "end": a["end"]}
+        for s in sentences
+        for a in s["aspects"]
+    ]
+    return pd.DataFrame(rows, columns=["text", "aspect", "label", "start", "end"])
 
 
 def link_benchmarks(

@@ -23,7 +23,18 @@ from absa.src.files import append_csv_row
 from absa.src.records import RunRecord, is_tagger
 
 E2E_LEDGER = PACKAGE_DIR / "models" / "ablation" / "e2e_results.csv"
-CONFIG_COLUMNS = ["benchmark", "scheme", "backbone", "regime", "lora_r", "learning_rate", "epochs", "batch_size"]
+# the tagger's configuration, and for a pipeline (``absa.src.pipeline``) its classifier's in a few words
+CONFIG_COLUMNS = [
+    "benchmark",
+    "scheme",
+    "backbone",
+    "regime",
+    "lora_r",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+    "classifier",
+]
 SCORES = ("e2e", "extraction", "pn")
 COLUMNS = [
     "run_id",
@@ -42,7 +53,8 @@ COLUMNS = [
 
 def run_id(config: dict) -> str:
     """A hash of what a run computes: its configuration and seed, not where it was written."""
-    content = {key: config[key] for key in (*CONFIG_COLUMNS, "seed", "max_length", "warmup_ratio")}
+    keys = (*CONFIG_COLUMNS, "seed", "max_length", "warmup_ratio")
+    content = {key: config[key] for key in keys if key != "classifier" or config.get(key)}
     return hashlib.sha1(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -55,7 +67,7 @@ def ledger_row(record: RunRecord) -> dict:
     }
     return {
         "run_id": run_id(config),
-        **{key: config[key] for key in CONFIG_COLUMNS},
+        **{key: config.get(key, "") for key in CONFIG_COLUMNS},
         "seed": config["seed"],
         "best_epoch": record.best_epoch,
         **{f"val_{score}_f1": record.validation[score]["f1"] for score in SCORES},
@@ -91,6 +103,7 @@ def read_ledger(ledger: Path = E2E_LEDGER) -> pd.DataFrame:
     if not Path(ledger).exists():
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.read_csv(ledger, keep_default_na=False, na_values=[""])
+    frame["classifier"] = frame["classifier"].fillna("")  # a tagger of its own: no classifier
     scores = [column for column in frame.columns if column.endswith("_f1")]
     frame[scores] = 100 * frame[scores]
     for index, cell in frame["by_benchmark"].items():

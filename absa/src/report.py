@@ -137,7 +137,11 @@ def e2e_seeds_block(ledger: Path | None = None, goals: dict = E2E_GOALS) -> str:
             "trained on": row["benchmark"],
             "configuration": f"{row['backbone']} {row['regime']}"
             + (f" r{row['lora_r']}" if row["regime"] == "lora" else "")
-            + f", {row['scheme']} tags, lr {row['learning_rate']:g}, {row['epochs']} ep",
+            + (
+                f", extraction tags, lr {row['learning_rate']:g}, {row['epochs']} ep; then {row['classifier']}"
+                if row["scheme"] == "pipeline"
+                else f", {row['scheme']} tags, lr {row['learning_rate']:g}, {row['epochs']} ep"
+            ),
             "seeds": int(row["seeds"]),
             "val e2e F1": mean_std(row, "val_e2e_f1"),
             **{
@@ -157,7 +161,8 @@ def e2e_seeds_block(ledger: Path | None = None, goals: dict = E2E_GOALS) -> str:
     return "\n".join(
         [
             f"{len(frame)} tagger run{'s' * (len(frame) != 1)} in `absa/models/ablation/e2e_results.csv`; mean ± std "
-            "over seeds, epoch chosen on the fixed validation files by end-to-end F1, test reported only.",
+            "over seeds, epoch chosen on the fixed validation files by end-to-end F1 (a pipeline's tagger by "
+            "extraction F1, its classifier on the validation pairs), test reported only.",
             "",
             markdown([{key: row.get(key, "") for key in rows[0]} for row in rows]),
         ]

@@ -32,6 +32,7 @@ from absa.src.config import TrainConfig, like_folder, parse_config
 from absa.src.data import (
     ALL,
     BENCHMARKS,
+    E2E,
     PACKAGE_DIR,
     add_training_rows,
     grouped_split,
@@ -279,6 +280,8 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
             or (
                 ", ".join(f"{name}/train.csv" for name in BENCHMARKS)
                 if config.dataset == ALL
+                else " + ".join(f"{E2E}/{name}/train.jsonl" for name in config.dataset[len(E2E) + 1 :].split("+"))
+                if config.dataset.startswith(f"{E2E}/")
                 else f"{config.dataset}/train.csv"
             ),
             **{f"n_{k}": len(v) for k, v in splits.items()},
