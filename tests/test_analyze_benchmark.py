@@ -26,3 +26,27 @@ def test_the_analysis_path_is_timed_on_every_test_sentence_and_reported(tiny_tag
 def test_bad_arguments_name_the_bad_value(name, value):
     with pytest.raises(ValueError, match=f"{name} must be at least 1, not {value}"):
         AnalyzeBenchmarkArguments(**{name: value})
+
+
+def test_each_measured_tagger_gets_its_own_line_the_default_first(tmp_path):
+    from absa.src.report import analyze_speed_block
+
+    def measured(model, rate):
+        machine = {"threads": 2, "cpu_capability": "AVX2"}
+        return {
+            "model": model,
+            "benchmarks": ["rest14"],
+            "sentences": 800,
+            "aspects_found": 900,
+            "sentences_per_second": rate,
+            "sentences_per_second_passes": [rate],
+            "machine": machine,
+        }
+
+    (tmp_path / "speed_pipeline.json").write_text(json.dumps(measured("e2e_pipeline", 40.5)))
+    (tmp_path / "speed.json").write_text(json.dumps(measured("e2e", 200.0)))
+    (tmp_path / "speedy.json").write_text(json.dumps(measured("other", 1.0)))  # not a variant of speed.json
+    lines = analyze_speed_block(tmp_path, name="speed.json").split("\n\n")
+    assert ["`e2e`" in lines[0], "`e2e_pipeline`" in lines[1], len(lines)] == [True, True, 2]
+    assert "**40.5 sentences/s**" in lines[1]
+    assert analyze_speed_block(tmp_path / "nothing").startswith("_Not measured yet")

@@ -554,6 +554,17 @@ def test_aspect_taggers_get_their_own_table_and_stay_out_of_the_classifier_table
     assert "Aspect tagger" in (tmp_path / "e2e" / "README.md").read_text()
 
 
+def test_a_pipeline_tagger_is_described_by_its_tagger_and_its_classifier():
+    from absa.src.report import describe_tagger
+
+    config = {"backbone": "minilm", "regime": "lora", "scheme": "unified", "learning_rate": 5e-4, "seed": 1}
+    assert describe_tagger(config) == "minilm lora unified tags, lr 0.0005, seed 1"
+    pipeline = {**config, "scheme": "pipeline", "classifier": "mpnet lora r16 lr 0.0005 3 epochs on e2e/rest14"}
+    assert describe_tagger(pipeline) == (
+        "minilm lora extraction tags, lr 0.0005; then mpnet lora r16 lr 0.0005 3 epochs on e2e/rest14; seed 1"
+    )
+
+
 def test_approaches_block_shows_each_approachs_validation_choice_and_bolds_the_best(write_ledger, tmp_path):
     import csv
 

@@ -103,7 +103,7 @@ def read_ledger(ledger: Path = E2E_LEDGER) -> pd.DataFrame:
     if not Path(ledger).exists():
         return pd.DataFrame(columns=COLUMNS)
     frame = pd.read_csv(ledger, keep_default_na=False, na_values=[""])
-    frame["classifier"] = frame["classifier"].fillna("")  # a tagger of its own: no classifier
+    frame["classifier"] = frame["classifier"].astype(object).fillna("")  # a tagger of its own: no classifier
     scores = [column for column in frame.columns if column.endswith("_f1")]
     frame[scores] = 100 * frame[scores]
     for index, cell in frame["by_benchmark"].items():

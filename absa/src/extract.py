@@ -245,11 +245,12 @@ def main() -> None:
         if name not in E2E_BENCHMARKS:
             logger.warning("%s is not one of the standard end-to-end sets (%s)", name, E2E_BENCHMARKS)
     record = train_extractor(config)
-    print(
-        f"best epoch {record.best_epoch:g}: validation e2e F1 {100 * record.validation['e2e']['f1']:.2f}, "
-        f"extraction F1 {100 * record.validation['extraction']['f1']:.2f}; test e2e F1 "
-        f"{100 * record.test['e2e']['f1']:.2f}, extraction F1 {100 * record.test['extraction']['f1']:.2f}"
-    )
+    metrics = ["extraction"] if config.scheme == "extraction" else ["e2e", "extraction"]  # no polarity to score
+    scores = {
+        split: ", ".join(f"{name} F1 {100 * values[name]['f1']:.2f}" for name in metrics)
+        for split, values in (("validation", record.validation), ("test", record.test))
+    }
+    print(f"best epoch {record.best_epoch:g}: validation {scores['validation']}; test {scores['test']}")
     print(f"exported to {config.output_dir}")
 
 

@@ -94,6 +94,17 @@ def tagger_folders(models_dir: Path = MODELS_DIR) -> list[Path]:
     ]
 
 
+def describe_tagger(config: dict) -> str:
+    """An exported tagger's configuration in a few words; a pipeline's names its tagger, then its classifier."""
+    if config["scheme"] == "pipeline":
+        return (
+            f"{config['backbone']} {config['regime']} extraction tags, lr {config['learning_rate']:g}; "
+            f"then {config['classifier']}; seed {config['seed']}"
+        )
+    tags = f"{config['backbone']} {config['regime']} {config['scheme']} tags"
+    return f"{tags}, lr {config['learning_rate']:g}, seed {config['seed']}"
+
+
 def e2e_table(models_dir: Path = MODELS_DIR) -> str:
     """Each exported aspect tagger: configuration, validation and test end-to-end / extraction / PN F1."""
     rows = []
@@ -105,8 +116,7 @@ def e2e_table(models_dir: Path = MODELS_DIR) -> str:
             rows.append(
                 {
                     "model": f"`{folder.name}`",
-                    "configuration": f"{config['backbone']} {config['regime']} {config['scheme']} tags, "
-                    f"lr {config['learning_rate']:g}, seed {config['seed']}",
+                    "configuration": describe_tagger(config),
                     "trained on": config["benchmark"],
                     "best epoch (val)": f"{record.best_epoch:g}",
                     "val e2e F1": f"{100 * record.validation['e2e']['f1']:.2f}",
@@ -270,17 +280,20 @@ def speed_table(reports_dir: Path = REPORTS_DIR, name: str = "benchmark.json") -
 
 
 def analyze_speed_block(reports_dir: Path = REPORTS_DIR, name: str = "benchmark_analyze.json") -> str:
-    """The analysis path's speed (``absa.src.analyze_benchmark``): raw sentences to aspects with sentiment."""
-    b = read_json(reports_dir / name)
-    if b is None:
-        return "_Not measured yet: run `python -m absa.src.analyze_benchmark`._"
-    passes = ", ".join(f"{rate:g}" for rate in b["sentences_per_second_passes"])
-    return (
-        f"Tagger `{b['model']}` on {b['sentences']:,} test sentences of {' + '.join(b['benchmarks'])} "
-        f"({b['aspects_found']:,} aspects found), {b['machine']['threads']} CPU threads "
-        f"({b['machine']['cpu_capability']}): **{b['sentences_per_second']} sentences/s** (median of "
-        f"{len(b['sentences_per_second_passes'])} passes: {passes})."
-    )
+    """The analysis path's speed (``absa.src.analyze_benchmark``): raw sentences to aspects with sentiment, one
+    line per measured tagger (``name``, then any ``<stem>_<tagger>.json`` beside it, as a pipeline's)."""
+    stem = Path(name).stem
+    paths = sorted(Path(reports_dir).glob(f"{stem}*.json"), key=lambda path: (path.name != name, path.name))
+    lines = []
+    for b in (read_json(path) for path in paths if path.name == name or path.stem.startswith(f"{stem}_")):
+        passes = ", ".join(f"{rate:g}" for rate in b["sentences_per_second_passes"])
+        lines.append(
+            f"Tagger `{b['model']}` on {b['sentences']:,} test sentences of {' + '.join(b['benchmarks'])} "
+            f"({b['aspects_found']:,} aspects found), {b['machine']['threads']} CPU threads "
+            f"({b['machine']['cpu_capability']}): **{b['sentences_per_second']} sentences/s** (median of "
+            f"{len(b['sentences_per_second_passes'])} passes: {passes})."
+        )
+    return "\n\n".join(lines) or "_Not measured yet: run `python -m absa.src.analyze_benchmark`._"
 
 
 def load_table(reports_dir: Path = REPORTS_DIR) -> str:
