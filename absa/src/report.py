@@ -282,10 +282,9 @@ def speed_table(reports_dir: Path = REPORTS_DIR, name: str = "benchmark.json") -
 def analyze_speed_block(reports_dir: Path = REPORTS_DIR, name: str = "benchmark_analyze.json") -> str:
     """The analysis path's speed (``absa.src.analyze_benchmark``): raw sentences to aspects with sentiment, one
     line per measured tagger (``name``, then any ``<stem>_<tagger>.json`` beside it, as a pipeline's)."""
-    stem = Path(name).stem
-    paths = sorted(Path(reports_dir).glob(f"{stem}*.json"), key=lambda path: (path.name != name, path.name))
+    paths = [Path(reports_dir) / name, *sorted(Path(reports_dir).glob(f"{Path(name).stem}_*.json"))]
     lines = []
-    for b in (read_json(path) for path in paths if path.name == name or path.stem.startswith(f"{stem}_")):
+    for b in filter(None, map(read_json, paths)):
         passes = ", ".join(f"{rate:g}" for rate in b["sentences_per_second_passes"])
         lines.append(
             f"Tagger `{b['model']}` on {b['sentences']:,} test sentences of {' + '.join(b['benchmarks'])} "
