@@ -15,19 +15,16 @@ probability.
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from peft import PeftModel
 from tqdm.auto import tqdm
 from transformers import AutoModelForTokenClassification, DataCollatorWithPadding
 
-from absa.src.backbones import resolve_backbone
 from absa.src.data import LABELS, PACKAGE_DIR
-from absa.src.modeling import load_tokenizer, read_absa_config, use_bf16
+from absa.src.modeling import load_model_folder, read_absa_config, use_bf16
 from absa.src.predict import Predictor, sentence_spans
 from absa.src.tagging import SCHEMES, decode_tags
 
@@ -36,26 +33,11 @@ DEFAULT_EXTRACTOR = PACKAGE_DIR / "models" / "e2e"
 
 def load_tagger(folder: str | os.PathLike):
     """(model, tokenizer, absa config) of an exported tagger folder; a LoRA adapter is merged into its backbone."""
-    folder = Path(folder)
     config = read_absa_config(folder)
     if config.get("task") != "extract":
         raise ValueError(f"{folder}: not an aspect tagger (its absa_config.json has no task: extract)")
-    names = SCHEMES[config["scheme"]]
-    labels = {
-        "num_labels": len(names),
-        "id2label": dict(enumerate(names)),
-        "label2id": {n: i for i, n in enumerate(names)},
-    }
-    if config["regime"] == "lora":
-        base = AutoModelForTokenClassification.from_pretrained(resolve_backbone(config["backbone"]), **labels)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated")
-            model = PeftModel.from_pretrained(base, folder).merge_and_unload()
-    else:
-        if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
-            raise FileNotFoundError(f"{folder}: no weights (full fine-tuned weights are not kept in git)")
-        model = AutoModelForTokenClassification.from_pretrained(folder)
-    return model.eval(), load_tokenizer(str(folder)), config
+    id2label = dict(enumerate(SCHEMES[config["scheme"]]))
+    return load_model_folder(folder, model_class=AutoModelForTokenClassification, id2label=id2label)
 
 
 def windows(tokenizer, text: str, max_tokens: int) -> Iterator[tuple[int, str]]:

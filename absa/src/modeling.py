@@ -190,22 +190,26 @@ def read_absa_config(folder: str | os.PathLike) -> dict:
 
 
 def load_model_folder(
-    folder: str | os.PathLike, trainable: bool = False
+    folder: str | os.PathLike,
+    trainable: bool = False,
+    model_class: type = AutoModelForSequenceClassification,
+    id2label: dict[int, str] = ID2LABEL,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
     """Load an exported model folder: (model, tokenizer, absa config). For inference (the default) the model is in
     eval mode and a LoRA adapter is applied to its backbone (resolved by name) and merged, so inference costs the
     same as a plain model; with ``trainable=True`` the adapter (or the full model) stays trainable, to train on.
+    ``model_class`` and ``id2label`` name the head: a (text, aspect) classifier's by default, a tagger's for
+    ``absa.src.extractor``.
     """
     folder = Path(folder)
     config = read_absa_config(folder)
+    labels = {"num_labels": len(id2label), "id2label": id2label, "label2id": {n: i for i, n in id2label.items()}}
     if config["regime"] == "lora":
         # The backbone has no head yet (the adapter brings it): silence the "newly initialized" load report.
         verbosity = transformers_logging.get_verbosity()
         transformers_logging.set_verbosity_error()
         try:
-            base = AutoModelForSequenceClassification.from_pretrained(
-                resolve_backbone(config["backbone"]), num_labels=len(ID2LABEL), id2label=ID2LABEL, label2id=LABEL2ID
-            )
+            base = model_class.from_pretrained(resolve_backbone(config["backbone"]), **labels)
         finally:
             transformers_logging.set_verbosity(verbosity)
         with warnings.catch_warnings():
@@ -220,12 +224,15 @@ def load_model_folder(
         model = model if trainable else model.merge_and_unload()
     else:
         if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
-            raise FileNotFoundError(
-                f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train them "
-                f"as its metrics.json records (`python -m absa.src.train --like {folder} "
-                "--output_dir NEW`; absa/models/fast: `make train-fast`)"
+            retrain = (
+                "`python -m absa.src.extract` with the configuration its metrics.json records"
+                if config.get("task") == "extract"
+                else f"`python -m absa.src.train --like {folder} --output_dir NEW`; absa/models/fast: `make train-fast`"
             )
-        model = AutoModelForSequenceClassification.from_pretrained(folder)
+            raise FileNotFoundError(
+                f"{folder}: no weights. Full fine-tuned weights are not kept in git; re-train ({retrain})"
+            )
+        model = model_class.from_pretrained(folder)
     return (model.train() if trainable else model.eval()), load_tokenizer(str(folder)), config
 
 
