@@ -43,10 +43,10 @@ def test_each_measured_tagger_gets_its_own_line_the_default_first(tmp_path):
             "machine": machine,
         }
 
-    (tmp_path / "speed_pipeline.json").write_text(json.dumps(measured("e2e_pipeline", 40.5)))
-    (tmp_path / "speed.json").write_text(json.dumps(measured("e2e", 200.0)))
+    (tmp_path / "speed_unified.json").write_text(json.dumps(measured("e2e_unified", 200.0)))
+    (tmp_path / "speed.json").write_text(json.dumps(measured("e2e", 40.5)))
     (tmp_path / "speedy.json").write_text(json.dumps(measured("other", 1.0)))  # not a variant of speed.json
     lines = analyze_speed_block(tmp_path, name="speed.json").split("\n\n")
-    assert ["`e2e`" in lines[0], "`e2e_pipeline`" in lines[1], len(lines)] == [True, True, 2]
-    assert "**40.5 sentences/s**" in lines[1]
+    assert ["`e2e`" in lines[0], "`e2e_unified`" in lines[1], len(lines)] == [True, True, 2]
+    assert "**40.5 sentences/s**" in lines[0] and "**200.0 sentences/s**" in lines[1]
     assert analyze_speed_block(tmp_path / "nothing").startswith("_Not measured yet")

@@ -554,15 +554,20 @@ def test_aspect_taggers_get_their_own_table_and_stay_out_of_the_classifier_table
     assert "Aspect tagger" in (tmp_path / "e2e" / "README.md").read_text()
 
 
-def test_a_pipeline_tagger_is_described_by_its_tagger_and_its_classifier():
+def test_a_tagger_is_described_alike_from_its_folder_and_its_ledger_row():
+    import pandas as pd
+
     from absa.src.report import describe_tagger
 
-    config = {"backbone": "minilm", "regime": "lora", "scheme": "unified", "learning_rate": 5e-4, "seed": 1}
-    assert describe_tagger(config) == "minilm lora unified tags, lr 0.0005, seed 1"
+    config = {"backbone": "minilm", "regime": "lora", "lora_r": 16, "scheme": "unified", "learning_rate": 5e-4}
+    config["epochs"] = 8
+    assert describe_tagger(config) == "minilm lora r16, unified tags, lr 0.0005, 8 ep"
+    assert describe_tagger({**config, "regime": "full"}) == "minilm full, unified tags, lr 0.0005, 8 ep"
     pipeline = {**config, "scheme": "pipeline", "classifier": "mpnet lora r16 lr 0.0005 3 epochs on e2e/rest14"}
     assert describe_tagger(pipeline) == (
-        "minilm lora extraction tags, lr 0.0005; then mpnet lora r16 lr 0.0005 3 epochs on e2e/rest14; seed 1"
+        "minilm lora r16, extraction tags, lr 0.0005, 8 ep; then mpnet lora r16 lr 0.0005 3 epochs on e2e/rest14"
     )
+    assert describe_tagger(pd.Series(pipeline)) == describe_tagger(pipeline)  # a ledger row reads the same
 
 
 def test_approaches_block_shows_each_approachs_validation_choice_and_bolds_the_best(write_ledger, tmp_path):

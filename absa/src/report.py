@@ -94,15 +94,14 @@ def tagger_folders(models_dir: Path = MODELS_DIR) -> list[Path]:
     ]
 
 
-def describe_tagger(config: dict) -> str:
-    """An exported tagger's configuration in a few words; a pipeline's names its tagger, then its classifier."""
-    if config["scheme"] == "pipeline":
-        return (
-            f"{config['backbone']} {config['regime']} extraction tags, lr {config['learning_rate']:g}; "
-            f"then {config['classifier']}; seed {config['seed']}"
-        )
-    tags = f"{config['backbone']} {config['regime']} {config['scheme']} tags"
-    return f"{tags}, lr {config['learning_rate']:g}, seed {config['seed']}"
+def describe_tagger(config) -> str:
+    """A tagger's configuration in a few words, from its exported config or its ledger row; a pipeline's names its
+    tagger, then its classifier: ``minilm lora r16, extraction tags, lr 0.0005, 8 ep; then mpnet lora ...``."""
+    rank = f" r{config['lora_r']}" if config["regime"] == "lora" else ""
+    tags = "extraction" if config["scheme"] == "pipeline" else config["scheme"]
+    text = f"{config['backbone']} {config['regime']}{rank}, {tags} tags, lr {config['learning_rate']:g}"
+    text = f"{text}, {config['epochs']} ep"
+    return f"{text}; then {config['classifier']}" if config["scheme"] == "pipeline" else text
 
 
 def e2e_table(models_dir: Path = MODELS_DIR) -> str:
@@ -116,7 +115,7 @@ def e2e_table(models_dir: Path = MODELS_DIR) -> str:
             rows.append(
                 {
                     "model": f"`{folder.name}`",
-                    "configuration": describe_tagger(config),
+                    "configuration": f"{describe_tagger(config)}, seed {config['seed']}",
                     "trained on": config["benchmark"],
                     "best epoch (val)": f"{record.best_epoch:g}",
                     "val e2e F1": f"{100 * record.validation['e2e']['f1']:.2f}",
@@ -145,13 +144,7 @@ def e2e_seeds_block(ledger: Path | None = None, goals: dict = E2E_GOALS) -> str:
     rows = [
         {
             "trained on": row["benchmark"],
-            "configuration": f"{row['backbone']} {row['regime']}"
-            + (f" r{row['lora_r']}" if row["regime"] == "lora" else "")
-            + (
-                f", extraction tags, lr {row['learning_rate']:g}, {row['epochs']} ep; then {row['classifier']}"
-                if row["scheme"] == "pipeline"
-                else f", {row['scheme']} tags, lr {row['learning_rate']:g}, {row['epochs']} ep"
-            ),
+            "configuration": describe_tagger(row),
             "seeds": int(row["seeds"]),
             "val e2e F1": mean_std(row, "val_e2e_f1"),
             **{
