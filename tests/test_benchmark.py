@@ -3,6 +3,7 @@ import json
 import pytest
 
 from absa.src.benchmark import BenchmarkArguments, run
+from absa.src.report import speed_table
 
 
 def test_benchmark_smoke_writes_a_complete_report(tiny_model, synthetic_dataset, tmp_path):
@@ -24,6 +25,12 @@ def test_benchmark_smoke_writes_a_complete_report(tiny_model, synthetic_dataset,
     # Without quantization the improved pipeline computes the same function: only padding and order differ.
     assert report["agreement"] == 1.0
     assert report["pn_macro_f1_difference"] == 0.0
+    # the report says how the improved pipeline batched: packed rows now, padded batches in runs made before packing
+    assert report["optimized_pipeline"]["packing"] is True
+    assert "packed rows, passes of 64 pairs" in speed_table(tmp_path)
+    del report["optimized_pipeline"]["packing"]
+    output.write_text(json.dumps(report))
+    assert "length-sorted batches of 64" in speed_table(tmp_path)
 
 
 def test_benchmark_arguments_are_checked(tiny_model, synthetic_dataset, tmp_path):

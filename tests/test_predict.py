@@ -51,3 +51,16 @@ def test_bf16_casts_the_weights_once_and_stays_close_to_fp32(tiny_model, predict
     assert approx.dtype == np.float32 and np.abs(exact - approx).max() < 0.05
     # int8 dynamic quantization takes fp32 inputs, so it turns bf16 off
     assert not Predictor(tiny_model[0], bf16="yes", quantize="yes").bf16
+
+
+def test_packed_rows_predict_what_padded_batches_predict(tiny_model, predictor):
+    assert predictor.packing  # MiniLM is a BERT: its pairs are packed
+    padded = Predictor(tiny_model[0], batch_size=4, bf16="no", packing=False)
+    frame = synthetic_frame()
+    texts = frame["text"].tolist()
+    texts[1] = texts[1] + " and a much longer tail of words that gets its own row " * 3
+    np.testing.assert_allclose(
+        predictor.predict_proba(texts, frame["aspect"].tolist()),
+        padded.predict_proba(texts, frame["aspect"].tolist()),
+        atol=1e-5,
+    )

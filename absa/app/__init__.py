@@ -118,8 +118,8 @@ def create_app(
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     model_dir = Path(model_dir or os.environ.get("ABSA_MODEL_DIR") or PACKAGE_DIR / "models" / "default")
-    # forward passes of 16 pairs: on a 2-core CPU, MPNet predicts length-sorted batches of 16 about twice as fast
-    # as batches of 64 (absa.app.loadtest's ceiling is measured the same way)
+    # forward passes of at most 16 pairs, packed into rows of the window: a pass of whichever requests arrived
+    # together computes little padding (absa.app.loadtest's ceiling is measured the same way)
     predictor = predictor or Predictor(model_dir, batch_size=int(os.environ.get("PREDICT_BATCH_SIZE", "16")))
     app.extensions["absa_predictor"] = predictor
     if micro_batching is None:

@@ -4,13 +4,13 @@ measured against the model's own offline ceiling.
     python -m absa.app.loadtest [--model DIR] [--seconds 20] [--clients 1 8 32]
 
 The request mix: one request per test sentence, with all of that sentence's aspects (as users send them). First the
-ceiling: the same requests predicted offline, in length-sorted batches, with no server (``ceiling_rps``). Then, for
-each mode, gunicorn with the production config on 127.0.0.1 (micro-batched with ``--threads`` threads, the unbatched
-baseline with ``--baseline_threads``), each concurrency level for a fixed time. Written to
-``absa/reports/loadtest.json``: per level ``clients``, ``micro_batching``, ``throughput_rps``, p50/p95/p99 latency,
-``errors`` (any answer but 200), and the server's memory. Traffic goes to 127.0.0.1 only; every loop stops by count
-and by time. The clients run on the same cores as the server, so the server's share of them is smaller than in
-production.
+ceiling: the same requests predicted offline in one call (packed rows, as in the server's passes), with no server
+(``ceiling_rps``). Then, for each mode, gunicorn with the production config on 127.0.0.1 (micro-batched with
+``--threads`` threads, the unbatched baseline with ``--baseline_threads``), each concurrency level for a fixed time.
+Written to ``absa/reports/loadtest.json``: per level ``clients``, ``micro_batching``, ``throughput_rps``, p50/p95/p99
+latency, ``errors`` (any answer but 200), and the server's memory. Traffic goes to 127.0.0.1 only; every loop stops
+by count and by time. The clients run on the same cores as the server, so the server's share of them is smaller than
+in production.
 """
 
 from __future__ import annotations
@@ -187,9 +187,9 @@ def request_mix(test: str) -> list[dict]:
 
 
 def offline_ceiling(model: str, items: list[dict], seconds: float, batch_size: int) -> dict:
-    """Requests per second of the model itself on this mix, all of it predicted in one call (length-sorted batches
-    of ``batch_size`` pairs, as the server's passes; no server, no HTTP): as many passes over the mix as fit in
-    ``seconds`` (at least one)."""
+    """Requests per second of the model itself on this mix, all of it predicted in one call (the whole mix packed
+    longest first, forward passes of ``batch_size`` pairs, as the server's; no server, no HTTP): as many passes over
+    the mix as fit in ``seconds`` (at least one)."""
     predictor = Predictor(model, batch_size=batch_size)
     texts = [item["text"] for item in items for _ in item["aspects"]]
     aspects = [aspect for item in items for aspect in item["aspects"]]
@@ -203,6 +203,7 @@ def offline_ceiling(model: str, items: list[dict], seconds: float, batch_size: i
         "ceiling_rps": round(passes * len(items) / elapsed, 2),
         "ceiling_pairs_per_s": round(passes * len(texts) / elapsed, 2),
         "precision": "bf16" if predictor.bf16 else "fp32",
+        "packing": predictor.packing,
     }
 
 

@@ -45,6 +45,9 @@ class BenchmarkArguments:
     limit: int | None = field(default=None, metadata={"help": "only the first N rows (smoke runs)"})
     baseline_batch_size: int = field(default=32, metadata={"help": "rows per batch of the baseline"})
     batch_size: int = field(default=64, metadata={"help": "rows per batch of the improved pipeline"})
+    packing: bool = field(
+        default=True, metadata={"help": "pack short pairs into shared rows (as Predictor); false: padded batches"}
+    )
     quantize: Literal["no", "auto", "yes"] = field(
         default="no", metadata={"help": "int8 dynamic quantization: no (as Predictor) | auto | yes"}
     )
@@ -105,7 +108,9 @@ def run(args: BenchmarkArguments) -> dict:
     texts, aspects, gold = frame["text"].tolist(), frame["aspect"].tolist(), frame["label"].to_numpy()
 
     baseline, baseline_seconds = timed(naive_predict, args.model, texts, aspects, args.baseline_batch_size)
-    predictor, load_seconds = timed(Predictor, args.model, batch_size=args.batch_size, quantize=args.quantize)
+    predictor, load_seconds = timed(
+        Predictor, args.model, batch_size=args.batch_size, quantize=args.quantize, packing=args.packing
+    )
     passes = [timed(predictor.predict, texts, aspects, True) for _ in range(args.repeats)]
     improved = passes[0][0]
     if any((labels != improved).any() for labels, _ in passes[1:]):
@@ -131,6 +136,7 @@ def run(args: BenchmarkArguments) -> dict:
         "optimized_pipeline": {
             "length_sorted": True,
             "batch_size": args.batch_size,
+            "packing": predictor.packing,
             "bf16": predictor.bf16,
             "int8": predictor.quantized,
             "load_seconds": round(load_seconds, 2),

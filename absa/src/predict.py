@@ -1,5 +1,8 @@
 """Predictor: load a model folder once, predict (text, aspect) pairs in length-sorted batches, probabilities out.
 
+Each batch is packed (``absa.src.packing``): short pairs share a row of the window, so mixed lengths cost little
+padding, which matters most to a server whose passes hold whatever requests arrived together.
+
 A text longer than the model's window is never cut blindly: the model reads the sentences around the aspect's
 mention that fit (see ``context_window``).
 """
@@ -19,6 +22,7 @@ from transformers import DataCollatorWithPadding
 
 from absa.src.data import LABELS, PACKAGE_DIR
 from absa.src.modeling import encode_pairs, load_model_folder, use_bf16
+from absa.src.packing import pack_rows, packed_logits, passes, supports_packing
 
 DEFAULT_MODEL = PACKAGE_DIR / "models" / "default"
 # The fewest text tokens an aspect must leave room for in the model's window.
@@ -117,6 +121,7 @@ class Predictor:
         quantize: str = "no",
         device: str | None = None,
         calibrated: bool = True,
+        packing: bool = True,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
@@ -141,6 +146,8 @@ class Predictor:
         self.temperature = float(self.config.get("temperature", 1.0)) if calibrated else 1.0
         self.labels = LABELS
         self._collate = DataCollatorWithPadding(self.tokenizer)
+        # several short pairs to a row of the window (same logits as padded batches, to float rounding)
+        self.packing = packing and supports_packing(self.model)
 
     @torch.inference_mode()
     def predict_proba(
@@ -152,7 +159,9 @@ class Predictor:
     ) -> np.ndarray:
         """Class probabilities, shape (n, 3), in input order.
 
-        Pairs are tokenized once, sorted by length and batched so that little padding is computed. A pair longer
+        Pairs are tokenized once and packed, longest first, into rows of the window (``absa.src.packing``; where the
+        model's family allows, else one pair a length-sorted row); a forward pass takes up to ``batch_size`` pairs,
+        so that little padding is computed. A pair longer
         than the model's window reads the context around the aspect's mention (``context_window``; ``starts``, the
         mentions' character offsets, pick among repeated mentions). Raises ``AspectTooLong`` for an aspect that
         leaves no room for its text.
@@ -180,15 +189,23 @@ class Predictor:
             for key in encoded:
                 for j, i in enumerate(too_long):
                     encoded[key][i] = again[key][j]
-        lengths = np.array([len(ids) for ids in encoded["input_ids"]])
-        order = np.argsort(-lengths, kind="stable")
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        if self.packing:  # rows of the window, longest pairs first; a pass takes rows up to batch_size pairs
+            groups = passes(pack_rows(lengths, self.max_length), self.batch_size)
+        else:  # length-sorted batches of batch_size pairs, one pair a row
+            order = np.argsort(-np.array(lengths), kind="stable")
+            groups = [
+                [[i] for i in order[start : start + self.batch_size]] for start in range(0, len(order), self.batch_size)
+            ]
         probs = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
-        starts_of_batches = range(0, len(order), self.batch_size)
-        for start in tqdm(starts_of_batches, desc="predicting", unit="batch", disable=not progress):
-            index = order[start : start + self.batch_size]
-            batch = self._collate([{k: encoded[k][i] for k in encoded} for i in index])
-            batch = {k: v.to(self.device) for k, v in batch.items()}
-            logits = self.model(**batch).logits
+        for rows in tqdm(groups, desc="predicting", unit="batch", disable=not progress):
+            items = [[{k: encoded[k][i] for k in encoded} for i in row] for row in rows]
+            if self.packing:
+                logits = packed_logits(self.model, items)
+            else:
+                batch = self._collate([pair for row in items for pair in row])
+                logits = self.model(**{k: v.to(self.device) for k, v in batch.items()}).logits
+            index = [i for row in rows for i in row]
             probs[index] = torch.softmax(logits.float() / self.temperature, dim=-1).cpu().numpy()
         return probs
 
