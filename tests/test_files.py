@@ -18,6 +18,18 @@ def test_upsert_json_entry_replaces_the_entry_with_the_same_keys(tmp_path):
     ]
 
 
+def test_upsert_json_entry_reads_dotted_keys_from_nested_values(tmp_path):
+    path = tmp_path / "rebuilds.json"
+    keys = ("folder", "rebuilt.cpu")
+    upsert_json_entry(path, {"folder": "fast", "rebuilt": {"cpu": "EPYC", "score": 1}}, keys)
+    upsert_json_entry(path, {"folder": "fast", "rebuilt": {"cpu": "Xeon", "score": 2}}, keys)  # another machine: kept
+    upsert_json_entry(path, {"folder": "fast", "rebuilt": {"cpu": "EPYC", "score": 3}}, keys)  # same one: replaced
+    assert json.loads(path.read_text()) == [
+        {"folder": "fast", "rebuilt": {"cpu": "Xeon", "score": 2}},
+        {"folder": "fast", "rebuilt": {"cpu": "EPYC", "score": 3}},
+    ]
+
+
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     path = write_json(tmp_path / "out" / "result.json", {"old": True})  # parents are created
     assert read_json(path) == {"old": True}

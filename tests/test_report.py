@@ -531,6 +531,11 @@ def test_rebuilds_block_shows_how_far_a_rebuild_moved(write_ledger, tmp_path):
     assert row[2] == "88.02 / 87.59" and row[4] == "86.09 / 86.51" and row[5] == "-1.93, -1.08"
     assert "bf16 on" in row[1] and "bf16 off" in row[3]
     assert row[6] == "1.41, 0.71 (2 seeds)"  # std of (86, 88) and (87, 88)
+    assert row[7] == "-"  # recorded before rebuilds fingerprinted their weights
+    again = {**entry, "rebuilt": {**entry["rebuilt"], "cpu": "Intel Xeon", "weights": "0123456789ab"}}
+    (tmp_path / "rebuilds.json").write_text(json.dumps([entry, again]))
+    rows = table_rows(rebuilds_block(tmp_path, ledger, tmp_path))
+    assert [row[3][:10] for row in rows] == ["AMD EPYC (", "Intel Xeon"] and rows[1][7] == "0123456789ab"
     # a folder the ledger does not know: no spread to compare with
     (tmp_path / "fast" / "metrics.json").write_text(json.dumps({"promoted": {"run_id": "gone"}}))
     assert table_rows(rebuilds_block(tmp_path, ledger, tmp_path))[0][6] == "-"

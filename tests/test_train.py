@@ -69,6 +69,7 @@ def test_a_rebuild_on_the_same_machine_is_bit_identical_and_keeps_the_recorded_r
         load_file(tmp_path / "again" / "adapter_model.safetensors"),
     )
     assert weights.keys() == again.keys() and all(torch.equal(weights[k], again[k]) for k in weights)
+    assert entry["rebuilt"]["weights"] == weights_fingerprint(folder)  # what the rebuilds table shows as "same"
 
 
 def test_bf16_training_runs_on_the_cpu(synthetic_dataset, tmp_path):

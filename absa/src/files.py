@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -68,10 +69,14 @@ def read_json(path: str | os.PathLike, default: object = None) -> object:
 
 
 def upsert_json_entry(path: str | os.PathLike, entry: dict, keys: tuple[str, ...]) -> Path:
-    """Add ``entry`` to the JSON list at ``path``, replacing any entry with the same values of ``keys``."""
+    """Add ``entry`` to the JSON list at ``path``, replacing any entry with the same values of ``keys`` (a dotted key,
+    ``"rebuilt.cpu"``, reads a nested value)."""
+
+    def identity(e: dict) -> tuple:
+        return tuple(functools.reduce(lambda value, part: value.get(part), key.split("."), e) for key in keys)
+
     entries = read_json(path, [])
-    same = tuple(entry[k] for k in keys)
-    return write_json(path, [e for e in entries if tuple(e[k] for k in keys) != same] + [entry])
+    return write_json(path, [e for e in entries if identity(e) != identity(entry)] + [entry])
 
 
 def file_sha256(path: str | os.PathLike) -> str:

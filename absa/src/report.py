@@ -1026,6 +1026,7 @@ def rebuilds_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER, model
     rows = []
     for e in entries:
         before, after = e["recorded"], e["rebuilt"]
+        cpu = re.sub(r"\((R|TM)\)", "", after["cpu"])  # "Intel(R) Xeon(R) Processor" -> "Intel Xeon Processor"
         moved = [
             f"{100 * (after[split]['pn_macro_f1'] - before[split]['pn_macro_f1']):+.2f}"
             for split in ("validation", "test")
@@ -1036,10 +1037,11 @@ def rebuilds_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER, model
                 "model": f"`{e['folder']}`",
                 "recorded on": f"{before['device']}, bf16 {'on' if before['bf16'] else 'off'}",
                 "recorded val / test PN-F1": scores(before),
-                "rebuilt on": f"{after['cpu']} ({after['device']}), bf16 {'on' if after['bf16'] else 'off'}",
+                "rebuilt on": f"{cpu} ({after['device']}), bf16 {'on' if after['bf16'] else 'off'}",
                 "rebuilt val / test PN-F1": scores(after),
                 "moved (val, test)": ", ".join(moved),
                 "seed std (val, test)": seed_spread(e["folder"], ledger, models_dir),
+                "weights": after.get("weights", "-"),  # a sha256 prefix: equal for bit-identical rebuilds
             }
         )
     return markdown(rows)

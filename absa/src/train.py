@@ -316,6 +316,9 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
 
 
 REBUILDS = PACKAGE_DIR / "reports" / "rebuilds.json"
+# A rebuild replaces an earlier one of the same folder only where it ran the same way: one line per processor,
+# thread count and precision, so rebuilds on several machines sit side by side.
+REBUILD_KEYS = ("folder", "rebuilt.cpu", "rebuilt.device", "rebuilt.bf16")
 
 
 def cpu_name() -> str:
@@ -337,7 +340,9 @@ def rebuild_entry(record: RunRecord) -> dict:
     return {
         "folder": Path(before["folder"]).resolve().name,
         "recorded": {
-            key: before[key] for key in ("commit", "device", "bf16", "library_versions", "validation", "test")
+            key: before[key]
+            for key in ("commit", "device", "bf16", "library_versions", "teacher_fingerprint", "best_epoch")
+            + ("validation", "test")
         },
         "rebuilt": {
             "commit": record.commit,
@@ -346,6 +351,9 @@ def rebuild_entry(record: RunRecord) -> dict:
             "cpu_native_bf16": bf16_is_fast(torch.device("cpu")),
             "bf16": record.bf16,
             "library_versions": record.library_versions,
+            "teacher_fingerprint": record.teacher_fingerprint,
+            "weights": weights_fingerprint(record.config["output_dir"]),  # equal where two rebuilds are bit-identical
+            "best_epoch": record.best_epoch,
             "validation": summary(record.validation),
             "test": summary(record.test),
             "train_seconds": record.train_seconds,
@@ -364,7 +372,7 @@ def main() -> None:
     )
     if record.rebuilt_from:
         before = record.rebuilt_from
-        upsert_json_entry(REBUILDS, rebuild_entry(record), ("folder",))
+        upsert_json_entry(REBUILDS, rebuild_entry(record), REBUILD_KEYS)
         print(
             f"the recorded run ({before['device']}, bf16 {before['bf16']}): validation PN-macro-F1 "
             f"{100 * before['validation']['pn_macro_f1']:.2f}"
