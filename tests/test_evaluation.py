@@ -19,7 +19,7 @@ def test_cli_end_to_end_with_gold_labels(tiny_model, csv_file, tmp_path):
     frame = synthetic_frame().sample(frac=1.0, random_state=3)
     test = csv_file(frame, "gold.csv")
     output = tmp_path / "out" / "results.csv"
-    done = run_cli("--model", folder, "--test", test, "--output", output, "--batch-size", 4)
+    done = run_cli("--model", folder, "--test", test, "--output", output, "--batch-size", 4, "--bf16", "no")
     assert done.returncode == 0, done.stderr
     results = pd.read_csv(output, keep_default_na=False)
     assert list(results.columns) == ["text", "aspect", "label"]
@@ -29,6 +29,7 @@ def test_cli_end_to_end_with_gold_labels(tiny_model, csv_file, tmp_path):
     metrics = json.loads((tmp_path / "out" / "results.metrics.json").read_text())
     expected = (results["label"].to_numpy() == frame["label"].to_numpy()).mean()
     assert metrics["accuracy"] == pytest.approx(expected)
+    assert metrics["precision"] == "fp32"  # scores depend on it, so they say which it was
     report = done.stdout[done.stdout.index("PN-macro-F1") :]
     assert report.startswith(f"PN-macro-F1 (negative+positive): {100 * metrics['pn_macro_f1']:.2f}")
     assert not list((tmp_path / "out").glob(".*.tmp"))
@@ -148,3 +149,11 @@ def test_probabilities_are_written_beside_the_labels_when_asked(tiny_model, csv_
     assert probs.sum(axis=1) == pytest.approx([1.0, 1.0], abs=1e-5) and (probs.argmax(1) == results["label"]).all()
     expected = Predictor(folder).predict_proba(["Great pasta", "Awful decor"], ["pasta", "decor"])
     assert probs == pytest.approx(expected, abs=1e-5)
+
+
+def test_the_scores_name_the_precision_they_were_computed_in(tiny_model, csv_file, tmp_path):
+    folder, _ = tiny_model
+    test = csv_file(synthetic_frame(), "gold.csv")
+    done = run_cli("--model", folder, "--test", test, "--output", tmp_path / "q.csv", "--quantize", "yes")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "q.metrics.json").read_text())["precision"] == "int8"
