@@ -403,6 +403,42 @@ def test_like_trains_again_with_the_recorded_configuration(tiny_model, tmp_path)
         parse_config(["--like", str(tmp_path)])
 
 
+def test_refit_trains_the_chosen_epochs_on_train_and_validation_and_claims_no_validation_score(tiny_model, tmp_path):
+    from dataclasses import replace
+
+    import pandas as pd
+
+    from absa.src.calibration import CalibrationArguments, calibrate
+    from absa.src.config import describe, parse_config, run_id
+    from absa.src.records import RunRecord
+
+    folder, first = tiny_model
+    assert parse_config(["--like", str(folder), "--refit", "--epochs", "3"]).epochs == 3  # a flag still overrides
+    config = parse_config(["--like", str(folder), "--refit", "--output_dir", str(tmp_path / "refit")])
+    assert config.refit and config.epochs == round(first.best_epoch)  # the epoch count validation chose
+    assert run_id(config) != run_id(replace(config, refit=False))
+    record = train(config)
+    # every training and validation row trained; no epoch was chosen, so no validation score is claimed
+    assert record.data["n_train"] == first.data["n_train"] + first.data["n_validation"]
+    assert "n_validation" not in record.data
+    assert record.validation is None and record.validation_history == [] and record.best_epoch == config.epochs
+    saved = RunRecord.load(tmp_path / "refit")
+    assert saved.validation is None and saved.test["n"] == first.test["n"]
+    assert "refit on train + validation" in describe(saved.config)
+    card = (tmp_path / "refit" / "README.md").read_text()
+    assert "A refit" in card and "validation (epoch" not in card and "was chosen on validation" not in card
+    assert not (tmp_path / "refit" / "checkpoints").exists()
+    # the exported refit reloads and reproduces its own test score
+    frame = pd.read_csv(config.test_file)
+    predicted = Predictor(tmp_path / "refit", bf16="no").predict(frame["text"].tolist(), frame["aspect"].tolist())
+    assert float((predicted == frame["label"].to_numpy()).mean()) == pytest.approx(saved.test["accuracy"], abs=1e-9)
+    # no held-out rows are left to fit a temperature on: calibration refuses, by name
+    with pytest.raises(ValueError, match="refit"):
+        calibrate(tmp_path / "refit")
+    with pytest.raises(ValueError, match="refit"):
+        CalibrationArguments(models=[str(tmp_path / "refit")])
+
+
 def test_augment_is_checked_and_adds_training_rows_only(synthetic_dataset):
     from absa.src.train import load_splits
 

@@ -84,6 +84,11 @@ def calibrate(folder: str | os.PathLike, data_dir: str | None = None) -> dict:
     """Fit, store and report the temperature of one exported model folder; returns its ``calibration`` entry."""
     folder = Path(folder)
     record = RunRecord.load(folder)
+    if is_refit(folder):
+        raise ValueError(
+            f"{folder} was refit on its validation rows: no held-out rows are left to fit a temperature on; "
+            "calibrate the run it refits and copy its temperature, or train without --refit"
+        )
     config = TrainConfig(**{**recorded_config(folder), "data_dir": data_dir, "output_dir": str(folder)})
     splits, _, _ = load_splits(config)
     predictor = Predictor(folder, calibrated=False)
@@ -105,8 +110,14 @@ def calibrate(folder: str | os.PathLike, data_dir: str | None = None) -> dict:
     return record.calibration
 
 
+def is_refit(folder: str | os.PathLike) -> bool:
+    """Whether an exported folder was refit on its validation rows (``train --refit``), leaving none to calibrate on."""
+    return bool(RunRecord.load(folder).config.get("refit"))
+
+
 def exported_models(models_dir: Path = PACKAGE_DIR / "models") -> list[str]:
-    """Every exported model folder that holds weights (links such as ``default`` skipped)."""
+    """Every exported classifier folder that holds weights and can be calibrated (links such as ``default`` and
+    refits skipped)."""
     return [
         str(folder)
         for folder in sorted(models_dir.iterdir())
@@ -115,6 +126,7 @@ def exported_models(models_dir: Path = PACKAGE_DIR / "models") -> list[str]:
         and (folder / "metrics.json").exists()
         and any(folder.glob("*.safetensors"))
         and not is_tagger(folder)
+        and not is_refit(folder)
     ]
 
 
@@ -129,6 +141,11 @@ class CalibrationArguments:
         missing = [model for model in self.models if not (Path(model) / "metrics.json").exists()]
         if missing:
             raise ValueError(f"not exported model folders (no metrics.json): {', '.join(missing)}")
+        refits = [model for model in self.models if is_refit(model)]
+        if refits:
+            raise ValueError(
+                f"refit on their validation rows, so nothing is left to fit a temperature on: {', '.join(refits)}"
+            )
 
 
 def main() -> None:

@@ -11,8 +11,9 @@ import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -87,6 +88,11 @@ class TrainConfig:
     )
     learning_rate: float | None = _field(None, "default 5e-4 for lora, 2e-5 for full")
     epochs: int = _field(8, "training epochs; the best one on validation is kept")
+    refit: bool = _field(
+        False,
+        "train on the training and validation rows together for exactly --epochs epochs, no epoch chosen and no "
+        "validation score (with --like FOLDER, --epochs defaults to FOLDER's best epoch)",
+    )
     batch_size: int = _field(16, "training rows per step")
     max_length: int = _field(128, "tokens per (text, aspect) pair; only the text is cut")
     weight_decay: float = _field(0.01, "AdamW weight decay")
@@ -154,7 +160,8 @@ PATH_FIELDS = ("data_dir", "output_dir")
 # which count only when set away from their default, so that every run finished before they existed keeps its id
 # (and is never trained twice). A new TrainConfig field goes into a new version here.
 RUN_ID_VERSIONS = {
-    2: tuple("extra_train teacher distill_alpha distill_temperature init_from augment rdrop_alpha layer_decay".split())
+    2: tuple("extra_train teacher distill_alpha distill_temperature init_from augment rdrop_alpha layer_decay".split()),
+    3: ("refit",),
 }
 
 
@@ -211,6 +218,8 @@ def describe(config: Mapping) -> str:
     if _given(config.get("layer_decay"), 1.0):
         parts.append(f"+ layer decay {_number(config['layer_decay'])}")
     parts.append(f"lr {float(learning_rate):g}")
+    if _given(config.get("refit"), False):
+        parts.append("refit on train + validation")
     return " ".join(parts)
 
 
@@ -258,7 +267,8 @@ def like_folder(args: list[str] | None = None) -> str | None:
 
 def parse_config(args: list[str] | None = None) -> TrainConfig:
     """The command line as a ``TrainConfig``. With ``--like FOLDER``, the configuration that folder records is the
-    default and flags given override it (the output folder must be another one)."""
+    default and flags given override it (the output folder must be another one); with ``--refit`` too, the epoch
+    count defaults to the epoch FOLDER's run chose on validation."""
     parser = _with_like(HfArgumentParser(TrainConfig))
     like = like_folder(args)
     if like:
@@ -266,6 +276,10 @@ def parse_config(args: list[str] | None = None) -> TrainConfig:
     config = parse_arguments(TrainConfig, args, parser)
     if like and Path(config.output_dir).resolve() == Path(like).resolve():
         parser.error(f"--output_dir {config.output_dir} is the folder --like re-trains; give another one")
+    given = sys.argv[1:] if args is None else args
+    if like and config.refit and not any(arg == "--epochs" or arg.startswith("--epochs=") for arg in given):
+        chosen = json.loads((Path(like) / "metrics.json").read_text())["best_epoch"]
+        config = replace(config, epochs=max(1, round(chosen)))
     return config
 
 

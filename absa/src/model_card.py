@@ -22,7 +22,7 @@ TAGGER_TEMPLATE = Path(__file__).parent / "templates" / "tagger_card.md"
 def scores_table(record: RunRecord) -> str:
     """Validation and test scores (percent) as a markdown table; a run on several benchmarks adds one test row per
     benchmark."""
-    rows = {f"validation (epoch {record.best_epoch:g})": record.validation}
+    rows = {f"validation (epoch {record.best_epoch:g})": record.validation} if record.validation else {}
     if record.test:
         rows["test"] = record.test
         rows |= {f"test: {name}": scores for name, scores in record.test.get("by_benchmark", {}).items()}
@@ -87,7 +87,8 @@ def render_model_card(folder: str | os.PathLike, record: RunRecord) -> ModelCard
         trained_on=record.data["train"],
         trained_with=trained_with(record),
         best_epoch=f"{record.best_epoch:g}",
-        averaged_over=", ".join(record.validation.get("averaged_over", [])),
+        averaged_over=", ".join((record.validation or record.test or {}).get("averaged_over", [])),
+        refit=config.get("refit", False),
         scores=scores_table(record),
         trainable_params=f"{record.trainable_params:,}",
         total_params=f"{record.total_params:,}",

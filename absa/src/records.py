@@ -20,12 +20,13 @@ CODE_PATHS = [":(top)absa/src", ":(top)requirements.txt"]
 class RunRecord:
     """What a training run did and scored. ``validation`` and ``test`` are ``metrics.classification_metrics``
     dicts (a run on several benchmarks adds ``averaged_over`` and ``by_benchmark``; a tagger's are
-    ``metrics.span_metrics``); ``test`` is None without a test file. Fields that older records lack are None."""
+    ``metrics.span_metrics``); ``validation`` is None for a refit (it trained on those rows), ``test`` without a
+    test file. Fields that older records lack are None."""
 
     config: dict
     backbone_source: str | None = None
     best_epoch: float
-    validation: dict
+    validation: dict | None
     test: dict | None
     validation_history: list[dict]
     data: dict

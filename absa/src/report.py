@@ -178,7 +178,7 @@ def results_table(models_dir: Path = MODELS_DIR) -> str:
     records = model_records(models_dir)
     rows = []
     for name, record in records.items():
-        config, val, test = record.config, record.validation, record.test or {}
+        config, val, test = record.config, record.validation or {}, record.test or {}
         trained_on = (
             f"all {len(test['by_benchmark'])} benchmarks (scores: their mean)"
             if "by_benchmark" in test

@@ -3,10 +3,13 @@
     python -m absa.src.train --dataset semeval14_restaurants --backbone mpnet --regime lora \
         --output_dir absa/models/my_restaurants
     python -m absa.src.train --like absa/models/fast --output_dir absa/models/ablation/runs/fast-rebuild
+    python -m absa.src.train --like absa/models/general --refit --output_dir absa/models/general-refit
 
 Reads top to bottom: configuration -> splits -> model -> Trainer -> best epoch on validation -> scores -> model
 folder (weights, ``metrics.json`` as a ``RunRecord``, model card). Runs unchanged under ``accelerate launch`` on
 several GPUs. The test split is scored once, after the best epoch has been chosen on validation, and only reported.
+A refit (``--refit``) trains a configuration already chosen on validation again on the training and validation rows
+together, for the epoch count that run chose: nothing is chosen, so nothing is scored on validation.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 import peft
 import torch
 import transformers
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedModel, TrainingArguments, set_seed
 
 from absa.src.augment import augment_training_rows
@@ -81,6 +84,8 @@ def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict, int]:
         if config.test_file:
             frames["test"] = read_frame(config.test_file)
         splits = DatasetDict({k: Dataset.from_pandas(v, preserve_index=False) for k, v in frames.items()})
+    if config.refit:  # the validation rows join training; no split is left to choose or score on
+        splits["train"] = concatenate_datasets([splits["train"], splits.pop("validation")])
     if config.extra_benchmarks():
         splits, added = add_training_rows(splits, config.extra_benchmarks(), config.data_dir)
     if config.limit_rows:
@@ -162,7 +167,8 @@ def _score_by_benchmark(benchmarks: list[str]):
 
 def training_arguments(config: TrainConfig, bf16: bool, device: torch.device) -> TrainingArguments:
     """The ``TrainingArguments`` of a run: the configuration's optimisation fields, the best epoch by validation
-    PN-macro-F1, training batches grouped by length."""
+    PN-macro-F1 (a refit keeps its last), training batches grouped by length."""
+    refit = dict(eval_strategy="no", save_strategy="no", load_best_model_at_end=False) if config.refit else {}
     return epoch_arguments(
         config.output_dir,
         "pn_macro_f1",
@@ -177,6 +183,7 @@ def training_arguments(config: TrainConfig, bf16: bool, device: torch.device) ->
         device=device,
         train_sampling_strategy="group_by_length",
         remove_unused_columns=config.teacher is None,  # keep teacher_probs in the batches
+        **refit,
     )
 
 
@@ -204,7 +211,7 @@ def make_trainer(
         model=model,
         args=args,
         train_dataset=encoded["train"],
-        eval_dataset=encoded["validation"],
+        eval_dataset=encoded.get("validation"),
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=compute_metrics,
@@ -221,7 +228,8 @@ def make_trainer(
 
 
 def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
-    """Train, select the best epoch on validation, score test once, export to ``config.output_dir``. ``rebuilds``:
+    """Train, select the best epoch on validation (a refit: train its epochs on train + validation), score test once,
+    export to ``config.output_dir``. ``rebuilds``:
     the exported folder this run trains again (``--like``), whose recorded run is kept in the new record."""
     rebuilt_from = RunRecord.load(rebuilds).reference(rebuilds) if rebuilds else None
     commit = git_commit()  # the code that trains, recorded before anything can change it
@@ -258,7 +266,7 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
-    epoch, history = best_epoch(trainer, "pn_macro_f1")
+    epoch, history = (float(config.epochs), []) if config.refit else best_epoch(trainer, "pn_macro_f1")
 
     trainer.compute_metrics = None  # scores of the chosen model are computed below, split by split
 
@@ -272,7 +280,7 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
         config=asdict(config),
         backbone_source=source,
         best_epoch=epoch,
-        validation=evaluate("validation"),
+        validation=evaluate("validation") if "validation" in encoded else None,
         test=evaluate("test") if "test" in encoded else None,
         validation_history=history,
         data={
@@ -367,7 +375,11 @@ def main() -> None:
     record = train(config, rebuilds=like_folder())
     val, test = record.validation, record.test
     print(
-        f"best epoch {record.best_epoch:g}: validation PN-macro-F1 {100 * val['pn_macro_f1']:.2f}"
+        (
+            f"best epoch {record.best_epoch:g}: validation PN-macro-F1 {100 * val['pn_macro_f1']:.2f}"
+            if val
+            else f"refit for {record.best_epoch:g} epochs on train + validation"
+        )
         + (f", test PN-macro-F1 {100 * test['pn_macro_f1']:.2f} accuracy {100 * test['accuracy']:.2f}" if test else "")
     )
     if record.rebuilt_from:
