@@ -20,6 +20,15 @@ def test_the_analysis_path_is_timed_on_every_test_sentence_and_reported(tiny_tag
     assert report["sentences_per_second"] <= max(report["sentences_per_second_passes"])
     block = analyze_speed_block(tmp_path, name="speed.json")
     assert f"**{report['sentences_per_second']} sentences/s**" in block and "24 test sentences" in block
+    assert report["precision"] in ("tagger bf16", "tagger fp32") and report["precision"] in block
+
+
+def test_the_reported_precision_is_the_one_the_passes_ran_in(tiny_tagger):
+    from absa.src.analyze_benchmark import precision
+    from absa.src.extractor import Extractor
+
+    assert precision(Extractor(tiny_tagger, bf16="no")) == "tagger fp32"
+    assert precision(Extractor(tiny_tagger, bf16="yes")) == "tagger bf16"
 
 
 @pytest.mark.parametrize("name, value", [("repeats", 0), ("batch_size", -1), ("limit", 0)])

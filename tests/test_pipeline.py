@@ -7,6 +7,7 @@ from absa.src import e2e_ledger
 from absa.src.config import TrainConfig
 from absa.src.data import load_e2e
 from absa.src.extract import train_extractor
+from absa.src.extractor import Extractor
 from absa.src.pipeline import PipelineConfig, build_pipeline, main
 from absa.src.predict import Predictor
 from absa.src.records import RunRecord
@@ -111,3 +112,11 @@ def test_bad_arguments_exit_2_with_a_message(parts, tiny_model, tmp_path, monkey
         main()
     assert exit_.value.code == 2 and "end-to-end pairs only" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_speed_benchmark_names_both_parts_number_formats(pipeline):
+    from absa.src.analyze_benchmark import precision
+
+    folder, _ = pipeline
+    assert precision(Extractor(folder, bf16="yes")) == "tagger bf16, classifier bf16"
+    assert precision(Extractor(folder, bf16="no")) == "tagger fp32, classifier fp32"

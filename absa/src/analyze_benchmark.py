@@ -5,7 +5,7 @@
 
 Each pass analyses every sentence once; the median pass is reported (on a shared 2-core machine one pass varies),
 with every pass kept. Writes ``absa/reports/benchmark_analyze.json``: sentences, aspects found, seconds and
-sentences per second, and the machine.
+sentences per second, the machine and the number formats used (bf16 where the CPU has native bf16).
 """
 
 from __future__ import annotations
@@ -46,6 +46,16 @@ class AnalyzeBenchmarkArguments:
                 raise ValueError(f"{name} must be at least 1, not {value!r}")
 
 
+def precision(extractor: Extractor) -> str:
+    """The number formats the timed passes ran in, which set the speed as much as the CPU does: the tagger's, then a
+    pipeline's classifier's (int8 where ``Predictor`` quantizes it)."""
+    tagger = "bf16" if extractor.bf16 else "fp32"
+    if extractor.classifier is None:
+        return f"tagger {tagger}"
+    classifier = extractor.classifier
+    return f"tagger {tagger}, classifier {'int8' if classifier.quantized else 'bf16' if classifier.bf16 else 'fp32'}"
+
+
 def run(args: AnalyzeBenchmarkArguments) -> dict:
     texts = [s["text"] for name in args.benchmarks for s in load_e2e(name, args.data_dir)["test"]]
     texts = texts[: args.limit] if args.limit else texts
@@ -66,6 +76,7 @@ def run(args: AnalyzeBenchmarkArguments) -> dict:
         "sentences_per_second": round(len(texts) / median, 1),
         "sentences_per_second_passes": [round(len(texts) / s, 1) for s in seconds],
         "machine": machine(),
+        "precision": precision(extractor),
         "arguments": asdict(args),
     }
     write_json(args.output, report)

@@ -286,7 +286,8 @@ def analyze_speed_block(reports_dir: Path = REPORTS_DIR, name: str = "benchmark_
         lines.append(
             f"Tagger `{b['model']}` on {b['sentences']:,} test sentences of {' + '.join(b['benchmarks'])} "
             f"({b['aspects_found']:,} aspects found), {b['machine']['threads']} CPU threads "
-            f"({b['machine']['cpu_capability']}): **{b['sentences_per_second']} sentences/s** (median of "
+            f"({b['machine']['cpu_capability']}{', ' + b['precision'] if 'precision' in b else ''}): "
+            f"**{b['sentences_per_second']} sentences/s** (median of "
             f"{len(b['sentences_per_second_passes'])} passes: {passes})."
         )
     return "\n\n".join(lines) or "_Not measured yet: run `python -m absa.src.analyze_benchmark`._"
