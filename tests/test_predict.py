@@ -64,3 +64,12 @@ def test_packed_rows_predict_what_padded_batches_predict(tiny_model, predictor):
         padded.predict_proba(texts, frame["aspect"].tolist()),
         atol=1e-5,
     )
+
+
+def test_precision_names_the_format_the_passes_run_in(tiny_model):
+    formats = {
+        "int8": Predictor(tiny_model[0], bf16="yes", quantize="yes"),  # int8 layers take fp32 inputs, not bf16
+        "bf16": Predictor(tiny_model[0], bf16="yes"),
+        "fp32": Predictor(tiny_model[0], bf16="no"),
+    }
+    assert {name: predictor.precision for name, predictor in formats.items()} == {n: n for n in formats}

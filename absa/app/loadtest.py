@@ -202,7 +202,7 @@ def offline_ceiling(model: str, items: list[dict], seconds: float, batch_size: i
     return {
         "ceiling_rps": round(passes * len(items) / elapsed, 2),
         "ceiling_pairs_per_s": round(passes * len(texts) / elapsed, 2),
-        "precision": "bf16" if predictor.bf16 else "fp32",
+        "precision": predictor.precision,
         "packing": predictor.packing,
     }
 

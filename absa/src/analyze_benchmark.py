@@ -48,12 +48,9 @@ class AnalyzeBenchmarkArguments:
 
 def precision(extractor: Extractor) -> str:
     """The number formats the timed passes ran in, which set the speed as much as the CPU does: the tagger's, then a
-    pipeline's classifier's (int8 where ``Predictor`` quantizes it)."""
-    tagger = "bf16" if extractor.bf16 else "fp32"
-    if extractor.classifier is None:
-        return f"tagger {tagger}"
-    classifier = extractor.classifier
-    return f"tagger {tagger}, classifier {'int8' if classifier.quantized else 'bf16' if classifier.bf16 else 'fp32'}"
+    pipeline's classifier's (``Predictor.precision``)."""
+    tagger = f"tagger {'bf16' if extractor.bf16 else 'fp32'}"
+    return tagger if extractor.classifier is None else f"{tagger}, classifier {extractor.classifier.precision}"
 
 
 def run(args: AnalyzeBenchmarkArguments) -> dict:

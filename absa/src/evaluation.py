@@ -109,7 +109,7 @@ def evaluate(args: EvaluationArguments) -> dict | None:
         model=str(Path(args.model).resolve()),
         test=str(Path(args.test).resolve()),
         # bf16 kernels differ between CPUs and move scores by a few tenths; fp32 ones by rounding only
-        precision="int8" if predictor.quantized else "bf16" if predictor.bf16 else "fp32",
+        precision=predictor.precision,
         predict_seconds=round(seconds, 2),
         rows_per_second=round(len(results) / seconds, 1),
     )

@@ -149,6 +149,11 @@ class Predictor:
         # several short pairs to a row of the window (same logits as padded batches, to float rounding)
         self.packing = packing and supports_packing(self.model)
 
+    @property
+    def precision(self) -> str:
+        """The number format of the forward passes: int8 (quantized linear layers), bf16 or fp32."""
+        return "int8" if self.quantized else "bf16" if self.bf16 else "fp32"
+
     @torch.inference_mode()
     def predict_proba(
         self,
