@@ -99,3 +99,17 @@ def test_describe_names_a_config_and_its_ledger_row_alike():
     assert describe({**row, "regime": "full", "teacher": "semeval14_restaurants", "rdrop_alpha": "-"}) == (
         "minilm full distilled from semeval14_restaurants from general lr 0.0001"
     )
+
+
+def test_like_kind_tells_a_rebuild_from_a_refit_from_a_variant(tiny_model, tmp_path):
+    from absa.src.config import like_kind, parse_config
+
+    folder, _ = tiny_model
+
+    def kind(*flags: str) -> str:
+        return like_kind(parse_config(["--like", str(folder), "--output_dir", str(tmp_path / "x"), *flags]), folder)
+
+    assert kind() == "rebuild" and kind("--bf16", "no") == "rebuild"  # another precision is still a rebuild
+    assert kind("--refit") == "refit" and kind("--refit", "--seed", "7", "--epochs", "1") == "refit"
+    assert kind("--seed", "7") == "variant"  # another seed is not the recorded run
+    assert kind("--refit", "--learning_rate", "0.01") == "variant"  # a refit of another configuration

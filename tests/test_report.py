@@ -100,6 +100,39 @@ def test_ensembles_block_shows_members_and_ensemble_of_the_cells_validation_choo
     assert "minilm on d (minilm full lr 3e-05; validation now chooses minilm full lr 0.0001" in block
 
 
+def test_general_ensemble_block_compares_members_mean_with_the_ensemble_per_benchmark(write_ledger, tmp_path):
+    from absa.src.report import general_ensemble_block
+
+    ledger = write_ledger(tmp_path / "results.csv", [(f"g{seed}", "all", 5e-4, seed, 0.8, 0.8) for seed in (1, 2, 3)])
+    assert "python -m absa.src.ensemble --dataset all" in general_ensemble_block(tmp_path, ledger)  # none yet
+
+    def entry(benchmark: str, test: list[float], ensemble: float, run_ids=("g1", "g2", "g3"), val=None) -> dict:
+        scores = {"test_pn_f1": test, "test_acc": test}
+        return {
+            "dataset": "all",
+            "backbone": "minilm",
+            "benchmark": benchmark,
+            "run_ids": list(run_ids),
+            "configuration": "minilm full lr 0.0005",
+            "seeds": [1, 2, 3],
+            "members": {**scores, **({"val_pn_f1": val[0]} if val else {})},
+            "ensemble": {"test_pn_f1": ensemble, "test_acc": ensemble, **({"val_pn_f1": val[1]} if val else {})},
+        }
+
+    entries = [
+        entry("rest", [80.0, 82.0, 84.0], 83.5),
+        entry("mams", [70.0, 71.0, 72.0], 73.0, val=([60.0, 61.0, 62.0], 64.0)),
+        entry("laptops", [10.0, 10.0, 10.0], 90.0, run_ids=("x1", "x2", "x3")),  # not the cell validation chooses
+    ]
+    (tmp_path / "ensembles.json").write_text(json.dumps(entries))
+    line = general_ensemble_block(tmp_path, ledger)
+    assert "--backbone minilm" in line and "3 forward passes a prediction" in line
+    assert "rest 82.00 → 83.50, mams 71.00 → 73.00" in line
+    assert "mean over these 2 benchmarks 76.50 → 78.25" in line  # (82 + 71) / 2, (83.5 + 73) / 2
+    assert "validation files no seed trained on: mams 61.00 → 64.00." in line
+    assert "laptops" not in line
+
+
 def test_errors_block_keeps_error_kinds_and_their_contexts_apart(tmp_path):
     from absa.src.analysis import ERROR_TYPES
     from absa.src.report import ERROR_KINDS, errors_block, errors_summary

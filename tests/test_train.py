@@ -7,7 +7,7 @@ from absa.src.config import TrainConfig
 from absa.src.losses import balanced_class_weights, distillation_loss, rdrop_loss, weighted_loss
 from absa.src.modeling import read_absa_config, weights_fingerprint
 from absa.src.predict import Predictor
-from absa.src.train import rebuild_entry, train
+from absa.src.train import rebuild_entry, refit_entry, train
 from absa.src.trainer import AbsaTrainer, layer_decay_groups, layer_depth
 from conftest import synthetic_frame
 
@@ -417,7 +417,7 @@ def test_refit_trains_the_chosen_epochs_on_train_and_validation_and_claims_no_va
     config = parse_config(["--like", str(folder), "--refit", "--output_dir", str(tmp_path / "refit")])
     assert config.refit and config.epochs == round(first.best_epoch)  # the epoch count validation chose
     assert run_id(config) != run_id(replace(config, refit=False))
-    record = train(config)
+    record = train(config, rebuilds=str(folder))  # as the command line does for a refit: the refit run is kept
     # every training and validation row trained; no epoch was chosen, so no validation score is claimed
     assert record.data["n_train"] == first.data["n_train"] + first.data["n_validation"]
     assert "n_validation" not in record.data
@@ -427,6 +427,10 @@ def test_refit_trains_the_chosen_epochs_on_train_and_validation_and_claims_no_va
     assert "refit on train + validation" in describe(saved.config)
     card = (tmp_path / "refit" / "README.md").read_text()
     assert "A refit" in card and "validation (epoch" not in card and "was chosen on validation" not in card
+    assert "This folder is a rebuild" not in card
+    entry = refit_entry(saved)  # its line in refits.json: the folder it refits, its seed, its own test scores
+    assert (entry["folder"], entry["seed"], entry["epochs"]) == (folder.name, config.seed, config.epochs)
+    assert entry["test"]["pn_macro_f1"] == saved.test["pn_macro_f1"] and entry["test"]["by_benchmark"] == {}
     assert not (tmp_path / "refit" / "checkpoints").exists()
     # the exported refit reloads and reproduces its own test score
     frame = pd.read_csv(config.test_file)

@@ -283,6 +283,17 @@ def parse_config(args: list[str] | None = None) -> TrainConfig:
     return config
 
 
+def like_kind(config: TrainConfig, like: str | os.PathLike) -> str:
+    """What a ``--like FOLDER`` run is: ``rebuild`` (FOLDER's configuration again, at most in another precision),
+    ``refit`` (that configuration refit on train + validation, any seed or epoch count) or ``variant``."""
+    recorded = parse_config(["--like", str(like), "--output_dir", config.output_dir])
+    changed = {f.name for f in fields(TrainConfig) if getattr(config, f.name) != getattr(recorded, f.name)}
+    changed -= {"bf16", "output_dir"}
+    if not changed:
+        return "rebuild"
+    return "refit" if config.refit and changed <= {"refit", "epochs", "seed"} else "variant"
+
+
 def config_arguments(config: TrainConfig) -> list[str]:
     """The command line that gives ``config`` back through ``parse_config``."""
     args = []

@@ -877,13 +877,8 @@ def robustness_by_experiment_block(
     )
 
 
-def ensembles_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> str:
-    """Seed ensembles (``absa/reports/ensembles.json``): the members' scores and their ensemble's, on validation
-    where the benchmark's validation file is shared by every seed, and on test. An ensemble whose members are no
-    longer the cell the ledger chooses on validation is left out of the table and named below it."""
-    entries = read_json(reports_dir / "ensembles.json")
-    if not entries:
-        return "_No seed ensemble yet: run `python -m absa.src.ensemble`._"
+def current_ensembles(entries: list[dict], ledger: Path = LEDGER) -> tuple[list[dict], list[str]]:
+    """(the ensembles whose members are still the cell the ledger chooses on validation, a line for each other)."""
     frame = read_ledger(ledger)
     current, stale = [], []
     for e in entries:
@@ -895,7 +890,17 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> s
                 f"{e['backbone']} on {e.get('benchmark', e['dataset'])} ({e['configuration']}; validation now "
                 f"chooses {label(chosen.iloc[0])}, whose run folders are not kept)"
             )
-    entries = current
+    return current, stale
+
+
+def ensembles_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> str:
+    """Seed ensembles (``absa/reports/ensembles.json``): the members' scores and their ensemble's, on validation
+    where the benchmark's validation file is shared by every seed, and on test. An ensemble whose members are no
+    longer the cell the ledger chooses on validation is left out of the table and named below it."""
+    entries = read_json(reports_dir / "ensembles.json")
+    if not entries:
+        return "_No seed ensemble yet: run `python -m absa.src.ensemble`._"
+    entries, stale = current_ensembles(entries, ledger)
 
     def spread(values: list[float]) -> str:
         return f"{sum(values) / len(values):.2f} (" + ", ".join(f"{v:.2f}" for v in values) + ")"
@@ -920,6 +925,66 @@ def ensembles_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> s
         )
     note = f"\n\nLeft out, built from a cell validation no longer chooses: {'; '.join(stale)}." if stale else ""
     return markdown(rows) + note
+
+
+def general_ensemble_block(reports_dir: Path = REPORTS_DIR, ledger: Path = LEDGER) -> str:
+    """What averaging the general configuration's seeds buys (``ensembles.json``, entries with dataset ``all``
+    whose members are the cell the ledger chooses): test PN-F1 per benchmark, members' mean -> ensemble, and on
+    the validation file no seed trained on."""
+    current, _ = current_ensembles(read_json(reports_dir / "ensembles.json") or [], ledger)
+    general = [e for e in current if e["dataset"] == ALL]
+    if not general:
+        return "_No ensemble of the general configuration's seeds yet: `python -m absa.src.ensemble --dataset all`._"
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(values)
+
+    seeds = len(general[0]["seeds"])
+    tests = [(e["benchmark"], mean(e["members"]["test_pn_f1"]), e["ensemble"]["test_pn_f1"]) for e in general]
+    line = (
+        f"Averaging the probabilities of the general configuration's {seeds} seeds (`python -m absa.src.ensemble "
+        f"--dataset all --backbone {general[0]['backbone']} --benchmark B`; {seeds} forward passes a prediction) "
+        "moves test PN-F1, members' mean → ensemble: " + ", ".join(f"{b} {m:.2f} → {e:.2f}" for b, m, e in tests)
+    )
+    if len(tests) > 1:
+        members, ensembles = zip(*[(m, e) for _, m, e in tests])
+        line += f"; mean over these {len(tests)} benchmarks {mean(members):.2f} → {mean(ensembles):.2f}"
+    validated = [e for e in general if "val_pn_f1" in e["ensemble"]]
+    if validated:
+        line += ". On the validation files no seed trained on: " + ", ".join(
+            f"{e['benchmark']} {mean(e['members']['val_pn_f1']):.2f} → {e['ensemble']['val_pn_f1']:.2f}"
+            for e in validated
+        )
+    return line + "."
+
+
+def refits_block(reports_dir: Path = REPORTS_DIR, models_dir: Path = MODELS_DIR) -> str:
+    """Refits (``refits.json``): an exported folder's configuration trained on train + validation, test PN-F1 mean
+    ± std over its seeds beside the same configuration trained with a validation split (the ledger's seeds, as the
+    folder's ``metrics.json`` records them)."""
+    entries = read_json(reports_dir / "refits.json") or []
+    if not entries:
+        return "_No refit yet: `python -m absa.src.train --like absa/models/general --refit --seed N`._"
+    lines = []
+    for folder in dict.fromkeys(e["folder"] for e in entries):
+        runs = sorted((e for e in entries if e["folder"] == folder), key=lambda e: e["seed"])
+        scores = pd.Series([100 * e["test"]["pn_macro_f1"] for e in runs])
+        spread = f" ± {scores.std():.2f}" if len(runs) > 1 else ""
+        line = (
+            f"Refitting `{folder}`'s configuration on its training and validation rows together (`python -m "
+            f"absa.src.train --like absa/models/{folder} --refit --seed N`, {runs[0]['epochs']} epochs as validation "
+            f"chose): test PN-F1 {scores.mean():.2f}{spread} over {len(runs)} seed{'s' if len(runs) > 1 else ''} "
+            f"({', '.join(str(e['seed']) for e in runs)})"
+        )
+        promoted = RunRecord.load(models_dir / folder).promoted
+        if promoted:
+            split = promoted["configuration_scores_percent"]["test_pn_f1"]
+            line += (
+                f", against {split['mean']:.2f} ± {split['std']:.2f} for the configuration trained with a validation "
+                f"split ({len(promoted['seeds'])} seeds)"
+            )
+        lines.append(line + ".")
+    return "\n\n".join(lines)
 
 
 def default_choice(models_dir: Path = MODELS_DIR, reports_dir: Path = REPORTS_DIR, bar: dict = DEFAULT_BAR) -> dict:
@@ -1056,6 +1121,8 @@ BLOCKS = {
     "single-factor": single_factor_block,
     "paired": paired_block,
     "ensembles": ensembles_block,
+    "general-ensemble": general_ensemble_block,
+    "refits": refits_block,
     "errors": errors_block,
     "errors-summary": errors_summary,
     "robustness": robustness_block,

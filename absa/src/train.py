@@ -31,7 +31,7 @@ from transformers import DataCollatorWithPadding, EvalPrediction, PreTrainedMode
 
 from absa.src.augment import augment_training_rows
 from absa.src.backbones import resolve_backbone
-from absa.src.config import TrainConfig, like_folder, parse_config
+from absa.src.config import TrainConfig, like_folder, like_kind, parse_config
 from absa.src.data import (
     ALL,
     BENCHMARKS,
@@ -327,6 +327,9 @@ REBUILDS = PACKAGE_DIR / "reports" / "rebuilds.json"
 # A rebuild replaces an earlier one of the same folder only where it ran the same way: one line per processor,
 # thread count and precision, so rebuilds on several machines sit side by side.
 REBUILD_KEYS = ("folder", "rebuilt.cpu", "rebuilt.device", "rebuilt.bf16")
+# A refit (the folder's configuration trained on train + validation) is one line per folder and seed.
+REFITS = PACKAGE_DIR / "reports" / "refits.json"
+REFIT_KEYS = ("folder", "seed")
 
 
 def cpu_name() -> str:
@@ -369,10 +372,32 @@ def rebuild_entry(record: RunRecord) -> dict:
     }
 
 
+def refit_entry(record: RunRecord) -> dict:
+    """A refit's test scores (overall and per benchmark) and how it ran: a line of ``refits.json``."""
+    test = record.test
+    return {
+        "folder": Path(record.rebuilt_from["folder"]).resolve().name,
+        "seed": record.config["seed"],
+        "epochs": record.config["epochs"],
+        "commit": record.commit,
+        "device": record.device,
+        "cpu": cpu_name(),
+        "bf16": record.bf16,
+        "train_seconds": record.train_seconds,
+        "test": {
+            "pn_macro_f1": test["pn_macro_f1"],
+            "accuracy": test["accuracy"],
+            "by_benchmark": {name: s["pn_macro_f1"] for name, s in test.get("by_benchmark", {}).items()},
+        },
+    }
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = parse_config()
-    record = train(config, rebuilds=like_folder())
+    like = like_folder()
+    kind = like_kind(config, like) if like else None  # only a rebuild or a refit keeps the run it re-makes
+    record = train(config, rebuilds=like if kind in ("rebuild", "refit") else None)
     val, test = record.validation, record.test
     print(
         (
@@ -382,7 +407,7 @@ def main() -> None:
         )
         + (f", test PN-macro-F1 {100 * test['pn_macro_f1']:.2f} accuracy {100 * test['accuracy']:.2f}" if test else "")
     )
-    if record.rebuilt_from:
+    if kind == "rebuild":
         before = record.rebuilt_from
         upsert_json_entry(REBUILDS, rebuild_entry(record), REBUILD_KEYS)
         print(
@@ -390,6 +415,11 @@ def main() -> None:
             f"{100 * before['validation']['pn_macro_f1']:.2f}"
             + (f", test {100 * before['test']['pn_macro_f1']:.2f}" if before["test"] else "")
         )
+    elif kind == "refit":
+        upsert_json_entry(REFITS, refit_entry(record), REFIT_KEYS)
+        print(f"recorded in {REFITS}")
+    elif kind == "variant":
+        print(f"not a rebuild of {like} (its configuration changed), so nothing is recorded beside it")
     print(f"exported to {config.output_dir}")
 
 
