@@ -48,6 +48,8 @@ def test_ensemble_of_identical_members_scores_like_one_member(tiny_model, synthe
     assert entry["members"]["test_pn_f1"] == [member_score, member_score]  # members reproduce the model's metrics
     assert entry["ensemble"]["test_pn_f1"] == member_score
     assert entry["run_ids"] == ["s1", "s2"] and entry["test_rows"] == 45
+    assert entry["member_commits"] == [metrics.commit, metrics.commit]  # the code that trained each member
+    assert entry["collapsed_members"] == (["s1", "s2"] if metrics.collapsed else [])
     assert entry["benchmark"] == dataset and "val_pn_f1" not in entry["ensemble"]  # no validation file shared by seeds
     run(args)  # a second run replaces its entry
     assert len(json.loads((tmp_path / "ensembles.json").read_text())) == 1

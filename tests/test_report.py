@@ -133,6 +133,39 @@ def test_general_ensemble_block_compares_members_mean_with_the_ensemble_per_benc
     assert "laptops" not in line
 
 
+def test_refits_block_gives_the_spread_over_seeds_beside_the_configuration_and_names_collapsed_seeds(tmp_path):
+    from absa.src.records import RunRecord
+    from absa.src.report import refits_block
+
+    assert "No refit yet" in refits_block(tmp_path, tmp_path)
+    folder = tmp_path / "models" / "general"
+    folder.mkdir(parents=True)
+    scores = {"test_pn_f1": {"mean": 81.0, "std": 1.0}}
+    RunRecord(
+        config={"seed": 3},
+        best_epoch=3.0,
+        validation=None,
+        test=None,
+        validation_history=[],
+        data={},
+        trainable_params=1,
+        total_params=2,
+        train_seconds=1.0,
+        promoted={"seeds": [1, 2, 3], "configuration_scores_percent": scores},
+    ).save(folder)
+
+    def refit(seed: int, pn_f1: float, collapsed: bool = False) -> dict:
+        return {"folder": "general", "seed": seed, "epochs": 3, "collapsed": collapsed, "test": {"pn_macro_f1": pn_f1}}
+
+    (tmp_path / "refits.json").write_text(json.dumps([refit(1, 0.82), refit(0, 0.80)]))
+    line = refits_block(tmp_path, tmp_path / "models")
+    assert "test PN-F1 81.00 ± 1.41 over 2 seeds (0, 1)" in line and "collapsed" not in line
+    assert "against 81.00 ± 1.00 for the configuration trained with a validation split (3 seeds)" in line
+    (tmp_path / "refits.json").write_text(json.dumps([refit(0, 0.80), refit(1, 0.82), refit(2, 0.30, True)]))
+    line = refits_block(tmp_path, tmp_path / "models")  # a collapsed seed counts, and is named
+    assert "64.00 ± 29.46 over 3 seeds (0, 1, 2) (counting seed 2, whose training collapsed)" in line
+
+
 def test_errors_block_keeps_error_kinds_and_their_contexts_apart(tmp_path):
     from absa.src.analysis import ERROR_TYPES
     from absa.src.report import ERROR_KINDS, errors_block, errors_summary

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -8,8 +9,8 @@ from absa.src.losses import balanced_class_weights, distillation_loss, rdrop_los
 from absa.src.modeling import read_absa_config, weights_fingerprint
 from absa.src.predict import Predictor
 from absa.src.train import rebuild_entry, refit_entry, train
-from absa.src.trainer import AbsaTrainer, layer_decay_groups, layer_depth
-from conftest import synthetic_frame
+from absa.src.trainer import AbsaTrainer, collapsed, layer_decay_groups, layer_depth, prior_entropy
+from conftest import synthetic_frame, tiny_config
 
 
 def test_tiny_lora_run_exports_a_reloadable_model(tiny_model, synthetic_dataset):
@@ -544,3 +545,32 @@ def test_rdrop_and_layer_decay_settings_are_checked():
         TrainConfig(rdrop_alpha=-1.0)
     with pytest.raises(ValueError, match="rdrop_alpha cannot be combined"):
         TrainConfig(rdrop_alpha=1.0, class_weights="balanced")
+
+
+def test_a_run_collapses_when_its_last_epoch_loss_is_no_lower_than_the_class_prior():
+    uniform, skewed = [0, 1, 2] * 4, [2] * 9 + [0]
+    assert prior_entropy(uniform) == pytest.approx(math.log(3))
+    assert prior_entropy(skewed) == pytest.approx(-(0.9 * math.log(0.9) + 0.1 * math.log(0.1)))
+
+    def history(*losses):  # Trainer's log rows: a training loss per epoch, evaluation rows in between
+        return [row for i, loss in enumerate(losses) for row in ({"loss": loss, "epoch": i + 1}, {"eval_loss": 0.1})]
+
+    assert collapsed(history(0.6, 1.08), uniform)  # the last epoch counts: it ended at the prior
+    assert not collapsed(history(1.08, 0.6), uniform)
+    assert collapsed(history(0.9, 0.33), skewed) and not collapsed(history(0.9, 0.25), skewed)  # the prior, not ln 3
+    assert not collapsed([], uniform)  # nothing logged: nothing to say
+
+
+def test_a_run_that_learns_nothing_is_exported_as_collapsed_and_one_that_learns_is_not(synthetic_dataset, tmp_path):
+    from dataclasses import replace
+
+    from absa.src.records import RunRecord
+
+    learns = train(replace(tiny_config(synthetic_dataset, tmp_path / "learns"), learning_rate=5e-3, epochs=4))
+    assert learns.collapsed is False and "collapsed" not in (tmp_path / "learns" / "README.md").read_text()
+    config = replace(tiny_config(synthetic_dataset, tmp_path / "flat"), learning_rate=1e-9, epochs=1)
+    record = train(config)
+    assert record.collapsed is True and RunRecord.load(tmp_path / "flat").collapsed is True
+    assert "Training collapsed" in (tmp_path / "flat" / "README.md").read_text()
+    assert refit_entry(replace(record, rebuilt_from={"folder": "x"}))["collapsed"] is True
+    assert refit_entry(replace(learns, rebuilt_from={"folder": "x"}))["collapsed"] is False

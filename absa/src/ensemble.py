@@ -28,6 +28,7 @@ from absa.src.data import ALL, PACKAGE_DIR, data_dir, load_benchmark
 from absa.src.files import upsert_json_entry
 from absa.src.metrics import classification_metrics
 from absa.src.predict import Predictor
+from absa.src.records import RunRecord
 
 
 def member_probabilities(model_dirs: list[Path], texts: list[str], aspects: list[str]) -> np.ndarray:
@@ -85,9 +86,9 @@ def run(args: EnsembleArguments) -> dict:
     rows = pd.concat(
         [splits[split].to_pandas().assign(prefix=prefix) for prefix, split in scored.items()], ignore_index=True
     )  # every split in one pass, so each member loads once
-    probs = member_probabilities(
-        [Path(args.runs_dir) / rid for rid in cell["run_id"]], rows["text"].tolist(), rows["aspect"].tolist()
-    )
+    folders = [Path(args.runs_dir) / rid for rid in cell["run_id"]]
+    probs = member_probabilities(folders, rows["text"].tolist(), rows["aspect"].tolist())
+    records = [RunRecord.load(folder) for folder in folders]
     members, ensemble = {}, {}
     for prefix in scored:
         part = (rows["prefix"] == prefix).to_numpy()
@@ -108,6 +109,8 @@ def run(args: EnsembleArguments) -> dict:
         ),
         "run_ids": cell["run_id"].tolist(),
         "seeds": [int(s) for s in cell["seed"]],
+        "member_commits": [record.commit for record in records],  # the code that trained each
+        "collapsed_members": [rid for rid, record in zip(cell["run_id"], records) if record.collapsed],
         "test_rows": len(splits["test"]),
         "members": members,
         "ensemble": ensemble,
@@ -122,6 +125,8 @@ def main() -> None:
     print(f"{entry['configuration']} ({entry['dataset']}) on {entry['benchmark']}, seeds {entry['seeds']}")
     for name, values in entry["members"].items():
         print(f"  {name}: members {values}, ensemble {entry['ensemble'][name]}")
+    if entry["collapsed_members"]:
+        print(f"WARNING: member(s) {entry['collapsed_members']} collapsed in training (they predict the class prior)")
     print(f"written to {args.output}")
 
 

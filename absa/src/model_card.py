@@ -100,6 +100,7 @@ def render_model_card(folder: str | os.PathLike, record: RunRecord) -> ModelCard
         regime=config["regime"],
         calibration=record.calibration,
         rebuilt_from=record.rebuilt_from,
+        collapsed=record.collapsed,
         bf16=record.bf16,
         note=f"`{folder.name}` is {promoted_summary(record.promoted)}" if record.promoted else "",
     )

@@ -43,6 +43,7 @@ class RunRecord:
     promoted: dict | None = None  # added by ``promote``: where an exported model comes from
     calibration: dict | None = None  # added by ``calibration``: its temperature and calibration errors
     rebuilt_from: dict | None = None  # a rebuild (``train --like``): the recorded run it re-made, and its scores
+    collapsed: bool | None = None  # training learned only the class prior (``trainer.collapsed``); None: not checked
 
     @classmethod
     def from_dict(cls, content: dict) -> RunRecord:
@@ -61,9 +62,10 @@ class RunRecord:
         return cls.from_dict(json.loads(path.read_text()))
 
     def to_dict(self) -> dict:
-        """The ``metrics.json`` content (``promoted``, ``calibration``, ``rebuilt_from`` only where there are some)."""
+        """The ``metrics.json`` content (``promoted``, ``calibration``, ``rebuilt_from``, ``collapsed`` only where
+        there are some)."""
         content = asdict(self)
-        for key in ("promoted", "calibration", "rebuilt_from"):
+        for key in ("promoted", "calibration", "rebuilt_from", "collapsed"):
             if content[key] is None:
                 del content[key]
         return content

@@ -976,6 +976,11 @@ def refits_block(reports_dir: Path = REPORTS_DIR, models_dir: Path = MODELS_DIR)
             f"chose): test PN-F1 {scores.mean():.2f}{spread} over {len(runs)} seed{'s' if len(runs) > 1 else ''} "
             f"({', '.join(str(e['seed']) for e in runs)})"
         )
+        collapsed = [str(e["seed"]) for e in runs if e.get("collapsed")]
+        if collapsed:
+            line += (
+                f" (counting seed{'s' if len(collapsed) > 1 else ''} {', '.join(collapsed)}, whose training collapsed)"
+            )
         promoted = RunRecord.load(models_dir / folder).promoted
         if promoted:
             split = promoted["configuration_scores_percent"]["test_pn_f1"]

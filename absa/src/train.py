@@ -60,9 +60,14 @@ from absa.src.modeling import (
 )
 from absa.src.predict import Predictor
 from absa.src.records import METRICS_FILE, RunRecord, git_commit
-from absa.src.trainer import AbsaTrainer, DistillationTrainer, best_epoch, epoch_arguments
+from absa.src.trainer import AbsaTrainer, DistillationTrainer, best_epoch, collapsed, epoch_arguments
 
 logger = logging.getLogger(__name__)
+COLLAPSED = (
+    "training collapsed: the last epoch's loss is no lower than predicting the class prior, so the model predicts "
+    "(nearly) one class whatever the input. It is exported and recorded as collapsed; train again with another "
+    "--seed or a lower --learning_rate"
+)
 
 
 def load_splits(config: TrainConfig) -> tuple[DatasetDict, dict, int]:
@@ -266,6 +271,9 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
     start = time.time()
     trainer.train()
     train_seconds = time.time() - start
+    has_collapsed = collapsed(trainer.state.log_history, splits["train"]["label"])
+    if has_collapsed:
+        logger.warning(COLLAPSED)
     epoch, history = (float(config.epochs), []) if config.refit else best_epoch(trainer, "pn_macro_f1")
 
     trainer.compute_metrics = None  # scores of the chosen model are computed below, split by split
@@ -311,6 +319,7 @@ def train(config: TrainConfig, rebuilds: str | None = None) -> RunRecord:
             "peft": peft.__version__,
         },
         rebuilt_from=rebuilt_from,
+        collapsed=has_collapsed,
     )
     if trainer.is_world_process_zero():
         output_dir = Path(config.output_dir)
@@ -384,6 +393,7 @@ def refit_entry(record: RunRecord) -> dict:
         "cpu": cpu_name(),
         "bf16": record.bf16,
         "train_seconds": record.train_seconds,
+        "collapsed": bool(record.collapsed),
         "test": {
             "pn_macro_f1": test["pn_macro_f1"],
             "accuracy": test["accuracy"],
@@ -407,6 +417,8 @@ def main() -> None:
         )
         + (f", test PN-macro-F1 {100 * test['pn_macro_f1']:.2f} accuracy {100 * test['accuracy']:.2f}" if test else "")
     )
+    if record.collapsed:
+        print(f"WARNING: {COLLAPSED}")
     if kind == "rebuild":
         before = record.rebuilt_from
         upsert_json_entry(REBUILDS, rebuild_entry(record), REBUILD_KEYS)
