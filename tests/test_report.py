@@ -3,7 +3,7 @@ import json
 import pytest
 
 from absa.src.report import markers, render_block, results_table
-from conftest import table_rows
+from conftest import dry_record, table_rows
 
 
 def test_table_has_a_row_per_exported_model(tiny_model, tmp_path):
@@ -134,25 +134,15 @@ def test_general_ensemble_block_compares_members_mean_with_the_ensemble_per_benc
 
 
 def test_refits_block_gives_the_spread_over_seeds_beside_the_configuration_and_names_collapsed_seeds(tmp_path):
-    from absa.src.records import RunRecord
+    from absa.src.config import TrainConfig
     from absa.src.report import refits_block
 
     assert "No refit yet" in refits_block(tmp_path, tmp_path)
     folder = tmp_path / "models" / "general"
     folder.mkdir(parents=True)
-    scores = {"test_pn_f1": {"mean": 81.0, "std": 1.0}}
-    RunRecord(
-        config={"seed": 3},
-        best_epoch=3.0,
-        validation=None,
-        test=None,
-        validation_history=[],
-        data={},
-        trainable_params=1,
-        total_params=2,
-        train_seconds=1.0,
-        promoted={"seeds": [1, 2, 3], "configuration_scores_percent": scores},
-    ).save(folder)
+    record = dry_record(TrainConfig())
+    record.promoted = {"seeds": [1, 2, 3], "configuration_scores_percent": {"test_pn_f1": {"mean": 81.0, "std": 1.0}}}
+    record.save(folder)
 
     def refit(seed: int, pn_f1: float, collapsed: bool = False) -> dict:
         return {"folder": "general", "seed": seed, "epochs": 3, "collapsed": collapsed, "test": {"pn_macro_f1": pn_f1}}
