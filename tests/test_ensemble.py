@@ -50,6 +50,9 @@ def test_ensemble_of_identical_members_scores_like_one_member(tiny_model, synthe
     assert entry["run_ids"] == ["s1", "s2"] and entry["test_rows"] == 45
     assert entry["member_commits"] == [metrics.commit, metrics.commit]  # the code that trained each member
     assert entry["collapsed_members"] == (["s1", "s2"] if metrics.collapsed else [])
+    # what the scores depend on besides the weights: each member's number format and the CPU's instruction set
+    assert entry["precision"] == [Predictor(model_dir).precision] * 2
+    assert entry["machine"]["cpu_capability"] and entry["machine"]["threads"] >= 1
     assert entry["benchmark"] == dataset and "val_pn_f1" not in entry["ensemble"]  # no validation file shared by seeds
     run(args)  # a second run replaces its entry
     assert len(json.loads((tmp_path / "ensembles.json").read_text())) == 1

@@ -3,9 +3,10 @@
     python -m absa.src.cross_benchmark [--models absa/models/general absa/models/mams ...]
 
 Writes aggregates only (no row) to ``absa/reports/cross_benchmark.json``: per model, its weights' fingerprint, the
-PN-F1, accuracy and row count on each benchmark's test set, and their mean. A reporting table: the default model is
-chosen on validation (see ``absa.src.promote``); this says what the choice means for users whose feedback is about
-something else than restaurants.
+PN-F1, accuracy and row count on each benchmark's test set, their mean, and the number format it predicted in (bf16
+where the CPU runs it natively; ``machine`` names the CPU, since bf16 scores move by a few rows between CPU
+families). A reporting table: the default model is chosen on validation (see ``absa.src.promote``); this says what
+the choice means for users whose feedback is about something else than restaurants.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from absa.src.benchmark import machine
 from absa.src.config import parse_arguments
 from absa.src.data import BENCHMARKS, PACKAGE_DIR, data_dir, read_frame
 from absa.src.files import write_json
@@ -62,7 +64,7 @@ def score_model(predictor: Predictor, test_sets: dict) -> dict:
 def cross_benchmark(args: CrossBenchmarkArguments) -> dict:
     root = data_dir(args.data_dir)
     test_sets = {name: read_frame(root / name / "test.csv") for name in args.benchmarks}
-    report = {"benchmarks": args.benchmarks, "models": {}, "skipped": {}}
+    report = {"benchmarks": args.benchmarks, "machine": machine(), "models": {}, "skipped": {}}
     for folder in tqdm(args.models, desc="models", unit="model"):
         folder = Path(folder)
         try:
@@ -71,8 +73,13 @@ def cross_benchmark(args: CrossBenchmarkArguments) -> dict:
             report["skipped"][folder.resolve().name] = str(err).replace(str(folder), folder.name)
             print(f"skipped: {err}")
             continue
-        scores = score_model(Predictor(folder), test_sets)
-        report["models"][folder.resolve().name] = {"fingerprint": fingerprint, **scores}
+        predictor = Predictor(folder)
+        scores = score_model(predictor, test_sets)
+        report["models"][folder.resolve().name] = {
+            "fingerprint": fingerprint,
+            "precision": predictor.precision,
+            **scores,
+        }
     write_json(args.output, report)
     return report
 

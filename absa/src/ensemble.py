@@ -23,6 +23,7 @@ import pandas as pd
 
 from absa.src.ablation.ledger import ABLATION_DIR, read_ledger
 from absa.src.ablation.selection import MIN_SEEDS, best_cell, label, summarize
+from absa.src.benchmark import machine
 from absa.src.config import parse_arguments
 from absa.src.data import ALL, PACKAGE_DIR, data_dir, load_benchmark
 from absa.src.files import upsert_json_entry
@@ -31,15 +32,21 @@ from absa.src.predict import Predictor
 from absa.src.records import RunRecord
 
 
-def member_probabilities(model_dirs: list[Path], texts: list[str], aspects: list[str]) -> np.ndarray:
-    """Class probabilities of every member, shape (members, rows, 3)."""
+def member_probabilities(model_dirs: list[Path], texts: list[str], aspects: list[str]) -> tuple[np.ndarray, list]:
+    """Class probabilities of every member, shape (members, rows, 3), and the number format each predicted in
+    (bf16 where the CPU runs it natively, so scores move by a few rows between CPU families)."""
     missing = [str(d) for d in model_dirs if not (d / "metrics.json").exists()]
     if missing:
         raise FileNotFoundError(
             f"model folder(s) not found: {missing}; the runner keeps them under its runs_dir "
             "(git-ignored), so re-run those configurations with python -m absa.src.ablation"
         )
-    return np.stack([Predictor(d).predict_proba(texts, aspects, progress=True) for d in model_dirs])
+    probs, precisions = [], []
+    for folder in model_dirs:  # one member in memory at a time
+        predictor = Predictor(folder)
+        probs.append(predictor.predict_proba(texts, aspects, progress=True))
+        precisions.append(predictor.precision)
+    return np.stack(probs), precisions
 
 
 @dataclass
@@ -87,7 +94,7 @@ def run(args: EnsembleArguments) -> dict:
         [splits[split].to_pandas().assign(prefix=prefix) for prefix, split in scored.items()], ignore_index=True
     )  # every split in one pass, so each member loads once
     folders = [Path(args.runs_dir) / rid for rid in cell["run_id"]]
-    probs = member_probabilities(folders, rows["text"].tolist(), rows["aspect"].tolist())
+    probs, precisions = member_probabilities(folders, rows["text"].tolist(), rows["aspect"].tolist())
     records = [RunRecord.load(folder) for folder in folders]
     members, ensemble = {}, {}
     for prefix in scored:
@@ -111,6 +118,8 @@ def run(args: EnsembleArguments) -> dict:
         "seeds": [int(s) for s in cell["seed"]],
         "member_commits": [record.commit for record in records],  # the code that trained each
         "collapsed_members": [rid for rid, record in zip(cell["run_id"], records) if record.collapsed],
+        "precision": precisions,  # each member's, with the CPU: what the scores depend on besides the weights
+        "machine": machine(),
         "test_rows": len(splits["test"]),
         "members": members,
         "ensemble": ensemble,
